@@ -1,0 +1,55 @@
+# Recurring commands. Everything runs inside .venv, created on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DBT := $(BIN)/dbt
+
+export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
+export C360_RAW_PATH ?= data/sample
+export C360_RAW_FORMAT ?= csv
+# Persons and seed for `make generate`.
+PERSONS ?= 20000
+SEED ?= 1
+OUT ?= data/generated/$(PERSONS)_seed$(SEED)
+FORMAT ?= csv
+
+.PHONY: setup build test lint pytest generate docs sample clean
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+## build: set up, then seed, build and test every model on $(C360_RAW_PATH)
+build: setup
+	$(DBT) build --fail-fast
+
+## test: lint (sqlfluff + ruff), then pytest (unit + end-to-end integration tests)
+test: setup lint pytest
+
+lint: setup
+	$(BIN)/ruff check src tests/python
+	$(BIN)/ruff format --check src tests/python
+	$(BIN)/sqlfluff lint models macros tests/dbt analyses
+
+pytest: setup
+	$(BIN)/pytest
+
+## generate: write a synthetic raw folder (PERSONS, SEED, OUT, FORMAT)
+generate: setup
+	$(BIN)/python -m c360.generate --persons $(PERSONS) --seed $(SEED) --out $(OUT) --format $(FORMAT)
+
+## sample: regenerate the bundled sample in data/sample
+sample: setup
+	rm -rf data/sample
+	$(BIN)/python -m c360.generate --persons 3000 --seed 42 --out data/sample --format csv
+
+docs: setup
+	$(DBT) docs generate
+
+clean:
+	rm -rf target logs $(VENV)

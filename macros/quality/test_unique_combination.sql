@@ -1,0 +1,9 @@
+{# Generic test: the combination of `columns` is unique across the model's rows. #}
+{% test unique_combination(model, columns) %}
+    select
+        {{ columns | join(', ') }},
+        count(*) as row_count
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
