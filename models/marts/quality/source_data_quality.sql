@@ -1,0 +1,45 @@
+{#
+    What each source lost in staging: per raw table and column, how many values
+    could not be parsed (now NULL) or were nulled as junk. Built from the
+    dq_<column>_<issue> flags of every staging model, found by name, so a new
+    flag is counted without touching this model.
+#}
+with
+
+flag_counts as (
+    {{ count_dq_flags([
+        ('crm_contacts', ref('stg_crm__contacts')),
+        ('shop_customers', ref('stg_shop__customers')),
+        ('shop_orders', ref('stg_shop__orders')),
+        ('shop_order_items', ref('stg_shop__order_items')),
+        ('pos_transactions', ref('stg_pos__transactions')),
+        ('loyalty_members', ref('stg_loyalty__members')),
+        ('support_tickets', ref('stg_support__tickets')),
+        ('web_events', ref('stg_web__events')),
+        ('email_events', ref('stg_email__events')),
+        ('consent_events', ref('stg_consent__events')),
+        ('privacy_requests', ref('stg_privacy__requests')),
+    ]) }}
+),
+
+final as (
+    select
+        -- ids
+        {{ dbt.concat(['source_table', "'.'", 'column_name', "'.'", 'issue']) }} as source_data_quality_id,
+
+        -- strings
+        source_table,
+        column_name,
+        issue,
+
+        -- numerics
+        rows_in_table,
+        coalesce(affected_rows, 0) as affected_rows,
+        case
+            when rows_in_table > 0 then round(1.0 * coalesce(affected_rows, 0) / rows_in_table, 6)
+            else 0
+        end as affected_share
+    from flag_counts
+)
+
+select * from final

@@ -1,0 +1,58 @@
+"""Shared fixtures: run the real dbt project against a raw folder in a temporary DuckDB file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DBT = str(Path(sys.executable).parent / "dbt")
+
+DbtRunner = Callable[..., subprocess.CompletedProcess]
+
+
+def dbt_env(raw_path: Path, db_path: Path, work_dir: Path, raw_format: str = "csv") -> dict:
+    """Environment for one isolated dbt invocation (own DuckDB file, target and log dirs)."""
+    return {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "C360_RAW_PATH": str(raw_path),
+        "C360_RAW_FORMAT": raw_format,
+        "C360_DUCKDB_PATH": str(db_path),
+        "DBT_TARGET_PATH": str(work_dir / "target"),
+        "DBT_LOG_PATH": str(work_dir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+@pytest.fixture
+def run_dbt(tmp_path: Path) -> DbtRunner:
+    """Run `dbt <args>` on the project against `raw_path`; returns the finished process."""
+
+    def run(
+        *args: str, raw_path: Path, db_path: Path | None = None, raw_format: str = "csv"
+    ) -> subprocess.CompletedProcess:
+        db = db_path or tmp_path / "warehouse.duckdb"
+        return subprocess.run(
+            [DBT, *args],
+            cwd=PROJECT_DIR,
+            env=dbt_env(raw_path, db, tmp_path, raw_format),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    return run
+
+
+def query(db_path: Path, sql: str) -> list[tuple]:
+    """Read-only query against a built warehouse file."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.sql(sql).fetchall()
