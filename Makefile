@@ -26,7 +26,7 @@ setup: $(BIN)/.installed
 
 ## build: set up, then seed, build and test every model on $(C360_RAW_PATH)
 build: setup
-	$(DBT) build --fail-fast
+	$(DBT) build
 
 ## test: lint (sqlfluff + ruff), then pytest (unit + end-to-end integration tests)
 test: setup lint pytest
