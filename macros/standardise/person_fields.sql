@@ -57,3 +57,33 @@
         {{ dq_unparseable('raw_phone', 'phone_e164') }} and not is_phone_junk as dq_phone_unparseable,
         is_phone_junk as dq_phone_junk
 {%- endmacro %}
+
+{#
+    The two CTEs between parsing and the final select of a person-bearing
+    staging model: `keyed` adds the match keys, `flagged` the junk flags (it
+    needs the canonical name of every row, hence its own step).
+#}
+{% macro person_keyed_and_flagged_ctes(parsed_cte='parsed') -%}
+keyed as (
+    select
+        *,
+        {{ person_keys() }}
+    from {{ parsed_cte }}
+),
+
+flagged as (
+    select
+        *,
+        {{ person_junk_flags() }}
+    from keyed
+)
+{%- endmacro %}
+
+{# Postal address fields for display and matching (street, city, postal code, country). #}
+{% macro address_fields(street, city, postal_code, country) -%}
+        {{ clean_text(street) }} as street_address,
+        {{ street_key(street) }} as street_key,
+        {{ clean_name(city) }} as city,
+        {{ postal_code_key(postal_code) }} as postal_code,
+        upper({{ clean_text(country) }}) as country
+{%- endmacro %}

@@ -31,19 +31,7 @@ parsed as (
     from source
 ),
 
-keyed as (
-    select
-        *,
-        {{ person_keys() }}
-    from parsed
-),
-
-flagged as (
-    select
-        *,
-        {{ person_junk_flags() }}
-    from keyed
-),
+{{ person_keyed_and_flagged_ctes('parsed') }},
 
 final as (
     select

@@ -13,11 +13,7 @@ parsed as (
         {{ person_fields('first_name', 'last_name', 'email', 'phone', 'date_of_birth') }},
 
         -- strings
-        {{ clean_text('address_line1') }} as street_address,
-        {{ street_key('address_line1') }} as street_key,
-        {{ clean_name('city') }} as city,
-        {{ postal_code_key('postal_code') }} as postal_code,
-        upper({{ clean_text('country') }}) as country,
+        {{ address_fields('address_line1', 'city', 'postal_code', 'country') }},
 
         -- booleans
         {{ parse_boolean('accepts_marketing') }} as accepts_marketing,
@@ -31,19 +27,7 @@ parsed as (
     from source
 ),
 
-keyed as (
-    select
-        *,
-        {{ person_keys() }}
-    from parsed
-),
-
-flagged as (
-    select
-        *,
-        {{ person_junk_flags() }}
-    from keyed
-),
+{{ person_keyed_and_flagged_ctes('parsed') }},
 
 final as (
     select
