@@ -41,12 +41,12 @@ pytest: setup
 
 ## generate: write a synthetic raw folder (PERSONS, SEED, OUT, FORMAT)
 generate: setup
-	$(BIN)/python -m c360.generate --persons $(PERSONS) --seed $(SEED) --out $(OUT) --format $(FORMAT)
+	$(BIN)/python -m c360.datagen --persons $(PERSONS) --seed $(SEED) --out $(OUT) --format $(FORMAT)
 
 ## sample: regenerate the bundled sample in data/sample
 sample: setup
 	rm -rf data/sample
-	$(BIN)/python -m c360.generate --persons 3000 --seed 42 --out data/sample --format csv
+	$(BIN)/python -m c360.datagen --persons 3000 --seed 42 --out data/sample --format csv
 
 docs: setup
 	$(DBT) docs generate

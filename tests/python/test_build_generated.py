@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from c360.generate import generate
+from c360.datagen import generate
 from c360.phones import to_e164
 from conftest import DBT, PROJECT_DIR, dbt_env, query
 
@@ -30,6 +30,10 @@ STAGING = {
     "consent_events": "stg_consent__events",
     "privacy_requests": "stg_privacy__requests",
 }
+
+
+def read_raw(folder: Path, table: str) -> str:
+    return f"read_csv('{folder / table}.csv', all_varchar = true, header = true)"
 
 
 def build(raw: Path, work: Path, raw_format: str) -> Path:
@@ -63,9 +67,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory, raw_csv: Path) -> dict[
 
 def test_every_raw_row_reaches_staging(warehouses: dict[str, Path], raw_csv: Path) -> None:
     for table, model in STAGING.items():
-        raw_rows = duckdb.sql(
-            f"select count(*) from read_csv('{raw_csv / table}.csv', all_varchar = true, header = true)"
-        ).fetchall()[0][0]
+        raw_rows = duckdb.sql(f"select count(*) from {read_raw(raw_csv, table)}").fetchall()[0][0]
         staged = query(warehouses["csv"], f"select count(*) from staging.{model}")[0][0]
         assert staged == raw_rows, table
     assert query(warehouses["csv"], "select count(*) from staging.stg_web__events")[0][0] > 0
@@ -74,7 +76,7 @@ def test_every_raw_row_reaches_staging(warehouses: dict[str, Path], raw_csv: Pat
 def test_csv_and_parquet_build_identical_staging(warehouses: dict[str, Path]) -> None:
     for model in STAGING.values():
         digests = [
-            query(db, f"select count(*), sum(hash(t.*)) from staging.{model} as t")[0]
+            query(db, f"select count(*), sum(hash(t)) from staging.{model} as t")[0]
             for db in (warehouses["csv"], warehouses["parquet"])
         ]
         assert digests[0] == digests[1], model
@@ -84,10 +86,13 @@ def test_sql_phone_fast_path_agrees_with_libphonenumber(
     warehouses: dict[str, Path], raw_csv: Path
 ) -> None:
     staged = dict(
-        query(warehouses["csv"], "select contact_id, phone_e164 from staging.stg_crm__contacts where not dq_phone_junk")
+        query(
+            warehouses["csv"],
+            "select contact_id, phone_e164 from staging.stg_crm__contacts where not dq_phone_junk",
+        )
     )
     raw = duckdb.sql(
-        f"select contact_id, phone from read_csv('{raw_csv}/crm_contacts.csv', all_varchar = true, header = true)"
+        f"select contact_id, phone from {read_raw(raw_csv, 'crm_contacts')}"
     ).fetchall()
     checked = 0
     for contact_id, phone in raw:
@@ -98,13 +103,18 @@ def test_sql_phone_fast_path_agrees_with_libphonenumber(
 
 
 def test_no_identifier_left_shared_by_many_people(warehouses: dict[str, Path]) -> None:
-    for model in ("stg_crm__contacts", "stg_shop__customers", "stg_loyalty__members", "stg_support__tickets"):
+    for model in (
+        "stg_crm__contacts",
+        "stg_shop__customers",
+        "stg_loyalty__members",
+        "stg_support__tickets",
+    ):
         for identifier in ("email_key", "phone_e164"):
             worst = query(
                 warehouses["csv"],
                 f"""
                 select coalesce(max(people), 0) from (
-                    select count(distinct first_name_canonical || '|' || coalesce(last_name_key, '')) as people
+                    select count(distinct first_name_canonical || '|' || last_name_key) as people
                     from staging.{model} where {identifier} is not null group by {identifier}
                 )
                 """,
@@ -132,7 +142,8 @@ def test_seed_junk_never_survives(warehouses: dict[str, Path]) -> None:
 def test_junk_was_found_and_counted(warehouses: dict[str, Path]) -> None:
     junk = query(
         warehouses["csv"],
-        "select sum(affected_rows) from source_data_quality where issue = 'junk' and column_name = 'email'",
+        "select sum(affected_rows) from source_data_quality"
+        " where issue = 'junk' and column_name = 'email'",
     )[0][0]
     assert junk > 0
 

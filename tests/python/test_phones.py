@@ -27,7 +27,9 @@ def test_contract_formats_normalise_to_e164(raw: str, expected: str) -> None:
     assert to_e164(raw, "US") == expected
 
 
-@pytest.mark.parametrize("raw", [None, "", "  ", "n/a", "12345", "0000000000", "1234567890", "+44 12"])
+@pytest.mark.parametrize(
+    "raw", [None, "", "  ", "n/a", "12345", "0000000000", "1234567890", "+44 12"]
+)
 def test_non_phones_are_none(raw: str | None) -> None:
     assert to_e164(raw, "US") is None
 

@@ -24,15 +24,21 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("crafted")
     db = work / "crafted.duckdb"
     result = subprocess.run(
-        [DBT, "build"], cwd=PROJECT_DIR, env=dbt_env(CRAFTED, db, work),
-        capture_output=True, text=True, check=False,
+        [DBT, "build"],
+        cwd=PROJECT_DIR,
+        env=dbt_env(CRAFTED, db, work),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     return db
 
 
 def crm(db: Path, contact_id: str, column: str):
-    return query(db, f"select {column} from staging.stg_crm__contacts where contact_id = '{contact_id}'")[0][0]
+    return query(
+        db, f"select {column} from staging.stg_crm__contacts where contact_id = '{contact_id}'"
+    )[0][0]
 
 
 def test_every_raw_row_is_kept(warehouse: Path) -> None:
@@ -49,10 +55,16 @@ def test_every_raw_row_is_kept(warehouse: Path) -> None:
 
 @pytest.mark.parametrize(
     ("contact_id", "expected"),
-    [("crm-1", dt.date(1990, 2, 13)), ("crm-2", dt.date(1990, 2, 13)), ("crm-3", dt.date(1990, 2, 13)),
-     ("crm-5", dt.date(1985, 7, 4))],
+    [
+        ("crm-1", dt.date(1990, 2, 13)),
+        ("crm-2", dt.date(1990, 2, 13)),
+        ("crm-3", dt.date(1990, 2, 13)),
+        ("crm-5", dt.date(1985, 7, 4)),
+    ],
 )
-def test_each_date_of_birth_format_parses(warehouse: Path, contact_id: str, expected: dt.date) -> None:
+def test_each_date_of_birth_format_parses(
+    warehouse: Path, contact_id: str, expected: dt.date
+) -> None:
     # crm-1 ISO, crm-2 US MM/DD/YYYY, crm-3 dotted DD.MM.YYYY, crm-5 ISO without zero padding
     assert crm(warehouse, contact_id, "birth_date") == expected
 
@@ -66,9 +78,15 @@ def test_impossible_dates_are_null_and_counted(warehouse: Path, contact_id: str)
 
 @pytest.mark.parametrize(
     ("contact_id", "expected"),
-    [("crm-1", "+12125550100"), ("crm-5", "+12125550101"), ("crm-6", "+12125550102"),
-     ("crm-7", "+12125550103"), ("crm-8", "+12125550104"), ("crm-9", "+12125550105"),
-     ("crm-3", "+442079460958")],
+    [
+        ("crm-1", "+12125550100"),
+        ("crm-5", "+12125550101"),
+        ("crm-6", "+12125550102"),
+        ("crm-7", "+12125550103"),
+        ("crm-8", "+12125550104"),
+        ("crm-9", "+12125550105"),
+        ("crm-3", "+442079460958"),
+    ],
 )
 def test_each_phone_format_normalises(warehouse: Path, contact_id: str, expected: str) -> None:
     assert crm(warehouse, contact_id, "phone_e164") == expected
@@ -79,7 +97,9 @@ def test_junk_seed_identifiers_are_nulled(warehouse: Path) -> None:
     assert crm(warehouse, "crm-2", "phone_e164") is None
     assert crm(warehouse, "crm-2", "dq_email_junk") is True
     assert crm(warehouse, "crm-2", "dq_phone_junk") is True
-    assert query(warehouse, "select guest_email from staging.stg_shop__orders where order_id = 'o-3'") == [(None,)]
+    assert query(
+        warehouse, "select guest_email from staging.stg_shop__orders where order_id = 'o-3'"
+    ) == [(None,)]
 
 
 def test_identifier_shared_by_many_people_is_junk_but_a_household_is_not(warehouse: Path) -> None:
@@ -102,7 +122,9 @@ def test_emails_names_and_addresses_are_standardised(warehouse: Path) -> None:
 
 
 def test_booleans_in_every_spelling(warehouse: Path) -> None:
-    rows = dict(query(warehouse, "select customer_id, accepts_marketing from staging.stg_shop__customers"))
+    rows = dict(
+        query(warehouse, "select customer_id, accepts_marketing from staging.stg_shop__customers")
+    )
     assert [rows[f"shop-{i}"] for i in range(1, 8)] == [True, False, True, False, True, False, True]
     assert crm(warehouse, "crm-4", "dq_is_deleted_unparseable") is True
 
@@ -115,7 +137,8 @@ def test_unparseable_values_are_counted(warehouse: Path) -> None:
     counts = {
         (table, column, issue): affected
         for table, column, issue, affected in query(
-            warehouse, "select source_table, column_name, issue, affected_rows from source_data_quality"
+            warehouse,
+            "select source_table, column_name, issue, affected_rows from source_data_quality",
         )
     }
     assert counts[("crm_contacts", "birth_date", "unparseable")] == 3
@@ -126,14 +149,17 @@ def test_unparseable_values_are_counted(warehouse: Path) -> None:
     assert counts[("privacy_requests", "email", "junk")] == 0
 
 
-def test_missing_required_column_fails_naming_table_and_column(run_dbt: DbtRunner, tmp_path: Path) -> None:
+def test_missing_required_column_fails_naming_table_and_column(
+    run_dbt: DbtRunner, tmp_path: Path
+) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(CRAFTED, raw)
     lines = (raw / "loyalty_members.csv").read_text().splitlines()
     header = lines[0].split(",")
     drop = header.index("email")
     (raw / "loyalty_members.csv").write_text(
-        "\n".join(",".join(v for i, v in enumerate(line.split(",")) if i != drop) for line in lines) + "\n"
+        "\n".join(",".join(v for i, v in enumerate(line.split(",")) if i != drop) for line in lines)
+        + "\n"
     )
     result = run_dbt("run", "--select", "stg_loyalty__members", raw_path=raw)
     assert result.returncode != 0
