@@ -94,8 +94,10 @@ def test_truth_covers_every_person_record_once(sample: Path) -> None:
     assert set(k[0] for k in keys) == {"crm", "shop", "shop_guest", "loyalty", "support"}
 
 
-def iso_date(text: str) -> str:
+def iso_date(text: str) -> str | None:
     """The contract's three date formats to ISO, so one birthday compares equal to itself."""
+    if not re.fullmatch(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", text):
+        return None  # a planted unparseable value such as 'unknown'
     if "/" in text:
         month, day, year = text.split("/")
     elif "." in text:

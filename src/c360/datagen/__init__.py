@@ -16,125 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from c360.datagen import activity
+from c360.datagen.contract import CONTRACT
 from c360.datagen.people import Noise, Records, make_people
 from c360.datagen.records import Clock, add_crm_contact, add_loyalty_member, add_shop_customer
 from c360.datagen.writer import TableWriters
 
 CHUNK_PERSONS = 50_000
 WINDOW_DAYS = 3 * 365
-
-# Column order of every table, as fixed by the source contract.
-CONTRACT: dict[str, tuple[str, ...]] = {
-    "crm_contacts": (
-        "contact_id",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "birth_date",
-        "street_address",
-        "city",
-        "postal_code",
-        "country",
-        "created_at",
-        "updated_at",
-        "is_deleted",
-    ),
-    "shop_customers": (
-        "customer_id",
-        "email",
-        "first_name",
-        "last_name",
-        "phone",
-        "date_of_birth",
-        "address_line1",
-        "city",
-        "postal_code",
-        "country",
-        "accepts_marketing",
-        "created_at",
-        "updated_at",
-    ),
-    "shop_orders": (
-        "order_id",
-        "customer_id",
-        "guest_email",
-        "status",
-        "currency",
-        "total_amount",
-        "ordered_at",
-        "updated_at",
-        "shipping_postal_code",
-    ),
-    "shop_order_items": (
-        "order_id",
-        "line_number",
-        "sku",
-        "product_category",
-        "quantity",
-        "unit_price",
-    ),
-    "pos_transactions": (
-        "transaction_id",
-        "store_id",
-        "loyalty_card_number",
-        "receipt_email",
-        "amount",
-        "currency",
-        "transacted_at",
-    ),
-    "loyalty_members": (
-        "member_id",
-        "card_number",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "birth_date",
-        "postal_code",
-        "tier",
-        "points_balance",
-        "enrolled_at",
-        "updated_at",
-        "status",
-    ),
-    "support_tickets": (
-        "ticket_id",
-        "requester_name",
-        "requester_email",
-        "requester_phone",
-        "order_id",
-        "channel",
-        "category",
-        "status",
-        "satisfaction_score",
-        "created_at",
-        "resolved_at",
-    ),
-    "web_events": (
-        "event_id",
-        "anonymous_id",
-        "customer_id",
-        "event_type",
-        "page_path",
-        "product_category",
-        "occurred_at",
-    ),
-    "email_events": ("event_id", "email", "campaign_id", "event_type", "occurred_at"),
-    "consent_events": (
-        "event_id",
-        "email",
-        "phone",
-        "customer_id",
-        "channel",
-        "status",
-        "lawful_basis",
-        "source_system",
-        "recorded_at",
-    ),
-    "privacy_requests": ("request_id", "request_type", "email", "phone", "received_at", "status"),
-    "truth_person_records": ("source_system", "source_record_id", "person_id"),
-}
 
 
 def generate_chunk(seed: int, chunk: int, persons: int, as_of: date) -> dict[str, dict]:

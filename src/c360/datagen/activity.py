@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from c360.datagen import reference as ref
+from c360.datagen.contract import CONTRACT
 from c360.datagen.people import CHURNER, LOW, Noise, Person, Records
 from c360.datagen.records import Clock
 
@@ -188,22 +189,7 @@ def support_tickets(
     orders_of: dict[int, list[int]] = {}
     for i, p in enumerate(order_person):
         orders_of.setdefault(int(p), []).append(i)
-    rows: dict[str, list] = {
-        k: []
-        for k in (
-            "ticket_id",
-            "requester_name",
-            "requester_email",
-            "requester_phone",
-            "order_id",
-            "channel",
-            "category",
-            "status",
-            "satisfaction_score",
-            "created_at",
-            "resolved_at",
-        )
-    }
+    rows: dict[str, list] = {k: [] for k in CONTRACT["support_tickets"]}
     serial = 0
     for index, person in enumerate(people):
         churner = person.segment == CHURNER
@@ -414,20 +400,7 @@ def consent_events(
     accounts: Accounts,
 ) -> Columns:
     """Grants and revocations per channel; the latest per subject and channel wins."""
-    rows: dict[str, list] = {
-        k: []
-        for k in (
-            "event_id",
-            "email",
-            "phone",
-            "customer_id",
-            "channel",
-            "status",
-            "lawful_basis",
-            "source_system",
-            "recorded_at",
-        )
-    }
+    rows: dict[str, list] = {k: [] for k in CONTRACT["consent_events"]}
     serial = 0
     for index, person in enumerate(people):
         for channel, p_grant in (("email", 0.65), ("sms", 0.35), ("ads", 0.4), ("phone", 0.1)):
@@ -472,9 +445,7 @@ def privacy_requests(
     window_days: int,
 ) -> Columns:
     """A few erasure and access requests, often made with an email the person no longer uses."""
-    rows: dict[str, list] = {
-        k: [] for k in ("request_id", "request_type", "email", "phone", "received_at", "status")
-    }
+    rows: dict[str, list] = {k: [] for k in CONTRACT["privacy_requests"]}
     for index, person in enumerate(people):
         if person.email is None or rng.random() >= 0.003:
             continue

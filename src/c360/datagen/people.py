@@ -225,6 +225,7 @@ def make_people(
     male_w = zipf_weights(len(ref.MALE_FIRST), 0.9)
     last_w = zipf_weights(len(ref.LAST_NAMES), 0.8)
     people: list[Person] = []
+    used_emails: set[str] = set()
     while len(people) < count:
         size = int(rng.choice([1, 2, 3, 4, 5], p=[0.42, 0.3, 0.14, 0.1, 0.04]))
         foreign = rng.random() < 0.05
@@ -266,32 +267,33 @@ def make_people(
             else:
                 dob = date(1940, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 66)))
             first_dob = first_dob or dob
+            person_number = first_index + len(people)
             base = ascii_fold(f"{first}.{last}".lower()).replace("'", "").replace(" ", "")
             email = None
             if rng.random() < 0.88:
                 pattern = int(rng.integers(4))
-                local = (
-                    base,
-                    base.replace(".", ""),
-                    f"{base[0]}{base.split('.')[-1]}",
-                    f"{base}{int(rng.integers(1, 99))}",
-                )[pattern]
-                if rng.random() < 0.6:
-                    local = f"{local}{int(rng.integers(1, 999))}"
+                local = (base, base.replace(".", ""), f"{base[0]}{base.split('.')[-1]}")[
+                    pattern % 3
+                ]
                 domain = ref.EMAIL_DOMAINS[
                     int(rng.choice(len(ref.EMAIL_DOMAINS), p=ref.EMAIL_DOMAIN_WEIGHTS))
                 ]
                 email = f"{local}@{domain}"
+                # Gmail ignores dots, so uniqueness is checked without them.
+                undotted = f"{local.replace('.', '')}@{domain}"
+                if pattern == 3 or undotted in used_emails or first_index > 0:
+                    # A real address has one owner: the person's global number keeps it
+                    # unique across people and chunks (only chunk 0 keeps bare names).
+                    email = f"{local}{person_number}@{domain}"
+                used_emails.add(undotted)
             if size >= 2 and rng.random() < 0.15:
                 # a household address used by several members
                 family = ascii_fold(family_last).lower().replace("'", "")
-                shared_email = (
-                    shared_email or f"the{family}family{int(rng.integers(1, 999))}@gmail.com"
-                )
+                shared_email = shared_email or f"the{family}family{person_number}@gmail.com"
                 email = shared_email
             old_email = None
             if email is not None and rng.random() < 0.12:
-                old_local = f"{base.replace('.', '_')}{int(rng.integers(1, 99))}"
+                old_local = f"{base.replace('.', '_')}.{person_number}"
                 old_email = f"{old_local}@{noise.pick(ref.EMAIL_DOMAINS)}"
             moved = rng.random() < 0.1
             mobile = None
