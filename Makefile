@@ -8,13 +8,14 @@ DBT := $(BIN)/dbt
 export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export C360_RAW_PATH ?= data/sample
 export C360_RAW_FORMAT ?= csv
+export C360_DUCKDB_PATH ?= target/customer_360.duckdb
 # Persons and seed for `make generate`.
 PERSONS ?= 20000
 SEED ?= 1
 OUT ?= data/generated/$(PERSONS)_seed$(SEED)
 FORMAT ?= csv
 
-.PHONY: setup build test lint pytest generate docs sample clean
+.PHONY: setup build test lint pytest generate docs sample train evaluate clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,15 @@ generate: setup
 sample: setup
 	rm -rf data/sample
 	$(BIN)/python -m c360.datagen --persons 3000 --seed 42 --out data/sample --format csv
+
+## train: re-estimate the Splink model on the built warehouse; writes the committed JSON
+train: setup
+	$(BIN)/python -m c360.identity.train --db $(C360_DUCKDB_PATH)
+
+## evaluate: score customer_identifiers against the raw folder's truth, beside naive Splink
+evaluate: setup
+	$(BIN)/python -m c360.identity.evaluate --db $(C360_DUCKDB_PATH) \
+		--truth $(C360_RAW_PATH)/truth_person_records.csv
 
 docs: setup
 	$(DBT) docs generate

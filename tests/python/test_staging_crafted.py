@@ -170,3 +170,13 @@ def test_unknown_raw_format_fails_clearly(run_dbt: DbtRunner) -> None:
     result = run_dbt("run", "--select", "stg_web__events", raw_path=CRAFTED, raw_format="json")
     assert result.returncode != 0
     assert "C360_RAW_FORMAT must be 'csv' or 'parquet', got 'json'" in result.stdout
+
+
+def test_junk_email_shared_by_strangers_links_none_of_them(warehouse: Path) -> None:
+    customers = query(
+        warehouse,
+        "select count(distinct customer_id) from customer_identifiers"
+        " where source_system = 'shop'"
+        " and source_record_id in ('shop-1', 'shop-2', 'shop-3', 'shop-4', 'shop-5')",
+    )[0][0]
+    assert customers == 5

@@ -73,7 +73,9 @@ def purchases(
     days = event_days(rng, start[person], stop[person], churner[person])
     has_shop = np.array([bool(a) for a in accounts.shop])
     has_card = np.array([c is not None for c in accounts.card])
-    guest_prone = rng.random(len(people)) < 0.1
+    # a guest checkout needs an email: people without one buy in store or with an account
+    has_email = np.array([p.email is not None for p in people])
+    guest_prone = (rng.random(len(people)) < 0.1) & has_email
     online_p = np.where(has_shop, np.where(has_card, 0.55, 0.9), np.where(guest_prone, 0.85, 0.0))
     online = rng.random(len(person)) < online_p[person]
 
@@ -82,7 +84,7 @@ def purchases(
     n_orders = len(o_person)
     order_ids = ids("O", chunk, n_orders).to_pylist()
     customer_id, guest_email = [], []
-    guest_now = rng.random(n_orders) < 0.04
+    guest_now = (rng.random(n_orders) < 0.04) & has_email[o_person]
     for i, p in enumerate(o_person):
         shop = accounts.shop[p]
         if shop and not guest_now[i]:
@@ -91,7 +93,7 @@ def purchases(
             guest_email.append(None)
         else:
             # a checkout needs an email: noisy or junk at times, never missing
-            address = people[p].email_at(o_days[i]) or f"guest{order_ids[i].lower()}@mailinator.com"
+            address = people[p].email_at(o_days[i])
             email = noise.email(address) or address
             customer_id.append(None)
             guest_email.append(email)

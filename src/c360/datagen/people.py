@@ -296,6 +296,11 @@ def make_people(
                 old_local = f"{base.replace('.', '_')}.{person_number}"
                 old_email = f"{old_local}@{noise.pick(ref.EMAIL_DOMAINS)}"
             moved = rng.random() < 0.1
+            # half of the movers stay in town (new ZIP nearby), half come from another city
+            old_city, old_postal = city, postal[:-2] + f"{int(rng.integers(0, 100)):02d}"
+            if not foreign and rng.random() < 0.5:
+                old_city, _, old_zip, _ = noise.pick(ref.US_CITIES)
+                old_postal = f"{old_zip + int(rng.integers(0, 60)):05d}"
             mobile = None
             if rng.random() < 0.75:
                 mobile = (
@@ -325,8 +330,8 @@ def make_people(
                     old_street=f"{int(rng.integers(1, 9999))} {noise.pick(ref.STREET_NAMES)} "
                     if moved
                     else None,
-                    old_postal=postal[:-1] + str(int(rng.integers(0, 10))) if moved else None,
-                    old_city=city if moved else None,
+                    old_postal=old_postal if moved else None,
+                    old_city=old_city if moved else None,
                     home_phone=home_phone,
                     mobile=mobile,
                     email=email,

@@ -1,0 +1,22 @@
+"""Customer id per person record: guarded clustering of the scored pairs plus overrides."""
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    from c360.identity.clustering import cluster_records
+
+    def pairs_of(relation):
+        rows = relation.project("record_id_a, record_id_b").fetchall()
+        return [(a, b) for a, b in rows]
+
+    records = dbt.ref("int_person_records_unioned").arrow().read_all()
+    pairs = dbt.ref("int_person_pairs_scored").arrow().read_all()
+    clustered, _ = cluster_records(
+        records,
+        pairs,
+        threshold=float(dbt.config.get("match_threshold")),
+        max_cluster_size=int(dbt.config.get("max_cluster_size")),
+        must_link=pairs_of(dbt.ref("identity_must_link")),
+        cannot_link=pairs_of(dbt.ref("identity_cannot_link")),
+    )
+    return clustered

@@ -1,0 +1,89 @@
+{#
+    Every person-bearing record of the source contract in one shape: the input
+    of identity resolution. Retired CRM contacts are left out (they feed no
+    profile). A guest checkout is a person record of its own (source_system
+    shop_guest, keyed by order_id) carrying only an email and a postal code.
+#}
+with
+
+crm_contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+    where not is_deleted
+),
+
+shop_customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+guest_orders as (
+    select * from {{ ref('stg_shop__orders') }}
+    where is_guest_order
+),
+
+loyalty_members as (
+    select * from {{ ref('stg_loyalty__members') }}
+),
+
+support_tickets as (
+    select * from {{ ref('stg_support__tickets') }}
+),
+
+unioned as (
+    {{ person_record_select('crm', 'crm_contacts', 'contact_id', street_key='street_key') }}
+    union all
+    {{ person_record_select('shop', 'shop_customers', 'customer_id', street_key='street_key') }}
+    union all
+    {{ person_record_select('loyalty', 'loyalty_members', 'member_id', street_key=none,
+        created_at='enrolled_at') }}
+    union all
+    {{ person_record_select('support', 'support_tickets', 'ticket_id', birth_date=none,
+        street_key=none, postal_code=none, created_at='created_at', updated_at='resolved_at') }}
+    union all
+    select
+        'shop_guest' as source_system,
+        order_id as source_record_id,
+        cast(null as {{ dbt.type_string() }}) as first_name,
+        cast(null as {{ dbt.type_string() }}) as last_name,
+        cast(null as {{ dbt.type_string() }}) as first_name_key,
+        cast(null as {{ dbt.type_string() }}) as first_name_canonical,
+        cast(null as {{ dbt.type_string() }}) as last_name_key,
+        guest_email as email,
+        guest_email_key as email_key,
+        cast(null as {{ dbt.type_string() }}) as phone_e164,
+        cast(null as date) as birth_date,
+        cast(null as {{ dbt.type_string() }}) as street_key,
+        shipping_postal_code as postal_code,
+        ordered_at as record_created_at,
+        updated_at as record_updated_at
+    from guest_orders
+),
+
+final as (
+    select
+        -- ids
+        {{ dbt.concat(['source_system', "':'", 'source_record_id']) }} as person_record_id,
+        source_system,
+        source_record_id,
+
+        -- strings
+        first_name,
+        last_name,
+        first_name_key,
+        first_name_canonical,
+        last_name_key,
+        email,
+        email_key,
+        phone_e164,
+        street_key,
+        postal_code,
+
+        -- dates
+        birth_date,
+
+        -- timestamps
+        record_created_at,
+        record_updated_at
+    from unioned
+)
+
+select * from final

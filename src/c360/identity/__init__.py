@@ -1,0 +1,1 @@
+"""Identity resolution: Splink scoring, guarded clustering and evaluation against ground truth."""

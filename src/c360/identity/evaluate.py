@@ -1,0 +1,113 @@
+"""Score customer ids against the generator's ground truth, beside a naive Splink set-up.
+
+    python -m c360.identity.evaluate --db WAREHOUSE --truth RAW_DIR/truth_person_records.csv
+
+Pairwise precision/recall/F1 count co-clustered record pairs; B-cubed averages, per record,
+how much of its cluster is the same person (precision) and how much of the person its
+cluster holds (recall). Ground truth is read here and in tests only, never by a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+IDENTIFIERS_SQL = """
+    select source_system || ':' || source_record_id as person_record_id, customer_id
+    from main.customer_identifiers
+"""
+
+
+def cluster_metrics(predicted: pa.Table, truth: pa.Table) -> dict[str, float]:
+    """Metrics of predicted (person_record_id, customer_id) against truth (..., person_id)."""
+    con = duckdb.connect()
+    con.register("predicted", predicted)
+    con.register("truth", truth)
+    row = con.sql(
+        """
+        with joined as (
+            select predicted.customer_id, truth.person_id
+            from predicted
+            inner join truth on predicted.person_record_id = truth.person_record_id
+        ),
+        cells as (select customer_id, person_id, count(*) as n from joined group by all),
+        clusters as (select customer_id, count(*) as n from joined group by all),
+        persons as (select person_id, count(*) as n from joined group by all)
+        select
+            (select count(*) from joined) as records,
+            (select sum(n * (n - 1) / 2) from cells) as true_positive_pairs,
+            (select sum(n * (n - 1) / 2) from clusters) as predicted_pairs,
+            (select sum(n * (n - 1) / 2) from persons) as true_pairs,
+            (select sum(cells.n * cells.n / clusters.n) from cells
+                inner join clusters using (customer_id)) as b3_precision_sum,
+            (select sum(cells.n * cells.n / persons.n) from cells
+                inner join persons using (person_id)) as b3_recall_sum
+        """
+    ).fetchall()[0]
+    records, tp, predicted_pairs, true_pairs, b3p, b3r = (float(v or 0) for v in row)
+
+    def f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    precision = tp / predicted_pairs if predicted_pairs else 1.0
+    recall = tp / true_pairs if true_pairs else 1.0
+    b3_precision = b3p / records if records else 1.0
+    b3_recall = b3r / records if records else 1.0
+    return {
+        "records": records,
+        "pairwise_precision": precision,
+        "pairwise_recall": recall,
+        "pairwise_f1": f1(precision, recall),
+        "b3_precision": b3_precision,
+        "b3_recall": b3_recall,
+        "b3_f1": f1(b3_precision, b3_recall),
+    }
+
+
+def read_truth(path: Path) -> pa.Table:
+    return (
+        duckdb.sql(
+            f"""
+        select source_system || ':' || source_record_id as person_record_id, person_id
+        from read_csv('{path}', all_varchar = true, header = true)
+        """
+        )
+        .arrow()
+        .read_all()
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    from c360.identity.naive import naive_clusters
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="warehouse built by dbt")
+    parser.add_argument("--truth", type=Path, required=True, help="truth_person_records.csv")
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive Splink baseline")
+    args = parser.parse_args(argv)
+    truth = read_truth(args.truth)
+    with duckdb.connect(str(args.db), read_only=True) as con:
+        ours = con.sql(IDENTIFIERS_SQL).arrow().read_all()
+        records = (
+            con.sql("select * from intermediate.int_person_records_unioned").arrow().read_all()
+        )
+    results = {"customer_360": cluster_metrics(ours, truth)}
+    if not args.no_naive:
+        started = time.perf_counter()
+        results["naive_splink"] = cluster_metrics(naive_clusters(records), truth)
+        results["naive_splink"]["seconds"] = time.perf_counter() - started
+    names = list(results)
+    print(f"{'metric':22s}" + "".join(f"{n:>16s}" for n in names))
+    for metric in results["customer_360"]:
+        print(
+            f"{metric:22s}"
+            + "".join(f"{results[n].get(metric, float('nan')):16.4f}" for n in names)
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Score record pairs with the committed Splink model, on Splink's own DuckDB connection.
+
+Splink creates tables (and may change the schema) on the connection it is given, so it
+never gets dbt's: records come in as an Arrow table and scored pairs go out as one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from splink import DuckDBAPI, Linker
+
+from c360.identity.splink_settings import UNIQUE_ID
+
+MODEL_PATH = Path(__file__).with_name("person_model.json")
+MATCH_COLUMNS = [
+    UNIQUE_ID,
+    "first_name_key",
+    "first_name_canonical",
+    "last_name_key",
+    "email_key",
+    "phone_e164",
+    "birth_date",
+    "postal_code",
+    "street_key",
+]
+PAIR_SCHEMA = pa.schema(
+    [
+        ("person_record_id_l", pa.string()),
+        ("person_record_id_r", pa.string()),
+        ("match_probability", pa.float64()),
+        ("match_weight", pa.float64()),
+        ("match_key", pa.string()),
+        ("comparison_levels", pa.string()),
+    ]
+)
+
+
+def splink_connection(threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB connection for Splink."""
+    con = duckdb.connect()
+    con.sql(f"set threads = {int(threads)}")
+    return con
+
+
+def linker_for(records: pa.Table, model: str | dict, threads: int = 2) -> Linker:
+    """A Linker over `records` (only the matching columns) on its own connection."""
+    missing = [c for c in MATCH_COLUMNS if c not in records.column_names]
+    if missing:
+        raise ValueError(f"person records lack column(s) {', '.join(missing)} needed by Splink")
+    db_api = DuckDBAPI(connection=splink_connection(threads))
+    frame = db_api.register(records.select(MATCH_COLUMNS), table_name="person_records")
+    return Linker(frame, model, log_level=logging.WARNING)
+
+
+def level_labels(model: dict) -> dict[str, dict[int, str]]:
+    """{gamma column: {level value: label}} from a saved model.
+
+    Splink numbers a comparison's levels n-1 .. 0 in list order, the null level -1.
+    """
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in model["comparisons"]:
+        levels = comparison["comparison_levels"]
+        value = sum(1 for level in levels if not level.get("is_null_level")) - 1
+        mapping: dict[int, str] = {}
+        for level in levels:
+            if level.get("is_null_level"):
+                mapping[-1] = "null"
+            else:
+                mapping[value] = level["label_for_charts"]
+                value -= 1
+        labels[f"gamma_{comparison['output_column_name']}"] = mapping
+    return labels
+
+
+def explain(pairs: pa.Table, labels: dict[str, dict[int, str]]) -> pa.Array:
+    """One readable string per pair: which level each comparison reached."""
+    parts = []
+    for column, mapping in labels.items():
+        values = pairs.column(column).to_pylist()
+        name = column.removeprefix("gamma_")
+        parts.append([f"{name}: {mapping.get(v, v)}" for v in values])
+    return pa.array(["; ".join(row) for row in zip(*parts, strict=True)], type=pa.string())
+
+
+def score_pairs(
+    records: pa.Table, threshold: float = 0.05, model_path: Path = MODEL_PATH, threads: int = 2
+) -> pa.Table:
+    """Pairs of person records with match probability >= threshold, with their evidence."""
+    if records.num_rows < 2:
+        return PAIR_SCHEMA.empty_table()
+    model = json.loads(Path(model_path).read_text())
+    linker = linker_for(records, model, threads)
+    scored = linker.inference.predict(threshold_match_probability=threshold).as_pyarrow_table()
+    if scored.num_rows == 0:
+        return PAIR_SCHEMA.empty_table()
+    return pa.table(
+        [
+            scored.column(f"{UNIQUE_ID}_l"),
+            scored.column(f"{UNIQUE_ID}_r"),
+            pc.cast(scored.column("match_probability"), pa.float64()),
+            pc.cast(scored.column("match_weight"), pa.float64()),
+            pc.cast(scored.column("match_key"), pa.string()),
+            explain(scored, level_labels(model)),
+        ],
+        schema=PAIR_SCHEMA,
+    )
