@@ -230,3 +230,30 @@ def test_nickname_changed_email_and_move_still_link(warehouses: dict[str, Path])
     scored = score_pairs(pa.concat_tables([background, person_records(robert, bob, stranger)]))
     assert probability(scored, "test:1", "test:2") >= 0.9
     assert probability(scored, "test:1", "test:3") < 0.1
+
+
+def test_identity_marts_explain_and_report(warehouses: dict[str, Path]) -> None:
+    db = warehouses["csv"]
+    unexplained = query(
+        db,
+        """
+        select count(*) from (
+            select customer_id from customer_identifiers group by customer_id having count(*) > 1
+        ) as merged
+        where customer_id not in (select customer_id from customer_identity_edges)
+        """,
+    )[0][0]
+    assert unexplained == 0, "a merged customer with no edge explaining it"
+    report = {
+        dimension: value
+        for group, dimension, value in query(
+            db, "select metric_group, dimension, metric_value from identity_quality_report"
+        )
+        if group == "overall"
+    }
+    assert report["customers_with_conflicting_birth_dates"] == 0
+    assert report["person_records"] == query(db, "select count(*) from customer_identifiers")[0][0]
+    low, high = query(
+        db, "select min(match_probability), max(match_probability) from identity_review_queue"
+    )[0]
+    assert low is None or (low >= 0.3 and high < 0.7)

@@ -3,6 +3,8 @@
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    import pyarrow as pa
+
     from c360.identity.clustering import cluster_records
 
     def pairs_of(relation):
@@ -10,7 +12,13 @@ def model(dbt, session):
         return [(a, b) for a, b in rows]
 
     records = dbt.ref("int_person_records_unioned").arrow().read_all()
-    pairs = dbt.ref("int_person_pairs_scored").arrow().read_all()
+    columns = ["person_record_id_l", "person_record_id_r", "match_probability"]
+    pairs = pa.concat_tables(
+        [
+            dbt.ref("int_identity_edges_deterministic").arrow().read_all().select(columns),
+            dbt.ref("int_person_pairs_scored").arrow().read_all().select(columns),
+        ]
+    )
     clustered, _ = cluster_records(
         records,
         pairs,

@@ -185,6 +185,8 @@ def cluster_records(
     for probability, left, right in edges:
         if probability < threshold:
             break
+        if left not in clusters.parent or right not in clusters.parent:
+            continue  # an edge to a record that is not a person record (an orphan id)
         if clusters.union(left, right):
             for record_id in (left, right):
                 confidence[record_id] = max(confidence.get(record_id, 0.0), probability)

@@ -1,0 +1,65 @@
+{#
+    Why records share a customer: every scored or deterministic pair from the
+    match threshold up whose two records ended in the same customer, with the
+    evidence. Pairs a guard refused are not here (they are not holding anything).
+#}
+with
+
+scored_pairs as (
+    select * from {{ ref('int_person_pairs_scored') }}
+),
+
+deterministic_edges as (
+    select * from {{ ref('int_identity_edges_deterministic') }}
+),
+
+customer_identifiers as (
+    select * from {{ ref('customer_identifiers') }}
+),
+
+candidate_edges as (
+    select
+        person_record_id_l,
+        person_record_id_r,
+        match_probability,
+        match_weight,
+        comparison_levels as evidence,
+        'splink' as edge_source
+    from scored_pairs
+    where match_probability >= {{ var('identity_match_threshold') }}
+    union all
+    select
+        person_record_id_l,
+        person_record_id_r,
+        match_probability,
+        cast(null as double) as match_weight,
+        evidence,
+        'deterministic' as edge_source
+    from deterministic_edges
+),
+
+final as (
+    select
+        -- ids
+        {{ dbt.concat(['candidate_edges.person_record_id_l', "'|'", 'candidate_edges.person_record_id_r']) }}
+            as identity_edge_id,
+        left_record.customer_id,
+        candidate_edges.person_record_id_l,
+        candidate_edges.person_record_id_r,
+
+        -- strings
+        candidate_edges.edge_source,
+        candidate_edges.evidence,
+
+        -- numerics
+        candidate_edges.match_probability,
+        candidate_edges.match_weight
+    from candidate_edges
+    inner join customer_identifiers as left_record
+        on candidate_edges.person_record_id_l = left_record.person_record_id
+    inner join customer_identifiers as right_record
+        on candidate_edges.person_record_id_r = right_record.person_record_id
+    where left_record.customer_id = right_record.customer_id
+)
+
+select * from final
