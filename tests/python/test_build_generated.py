@@ -257,3 +257,19 @@ def test_identity_marts_explain_and_report(warehouses: dict[str, Path]) -> None:
         db, "select min(match_probability), max(match_probability) from identity_review_queue"
     )[0]
     assert low is None or (low >= 0.3 and high < 0.7)
+
+
+def test_blocking_report_counts_comparisons_and_recall(
+    warehouses: dict[str, Path], raw_csv: Path
+) -> None:
+    from c360.identity.blocking import blocking_report
+
+    with duckdb.connect(str(warehouses["csv"]), read_only=True) as con:
+        records = (
+            con.sql("select * from intermediate.int_person_records_unioned").arrow().read_all()
+        )
+    report = blocking_report(records, read_truth(raw_csv / "truth_person_records.csv"))
+    recalls = [row["cumulative_true_pair_recall"] for row in report]
+    assert recalls == sorted(recalls)
+    assert recalls[-1] > 0.85
+    assert all(row["marginal_comparisons"] >= 0 for row in report)

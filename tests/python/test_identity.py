@@ -163,3 +163,9 @@ def probability(table: pa.Table, left: str, right: str) -> float:
 
 def test_fewer_than_two_records_score_no_pairs() -> None:
     assert score_pairs(person_records({"person_record_id": "crm:1"})).num_rows == 0
+
+
+def test_unguarded_mode_is_plain_connected_components() -> None:
+    rows = records(("a", "mary", D1), ("b", "anna", D1))
+    result, _ = cluster_records(rows, pairs(("a", "b", 0.98)), 0.7, guarded=False)
+    assert customers(result)["a"] == customers(result)["b"]

@@ -33,11 +33,11 @@ unioned as (
     union all
     {{ person_record_select('shop', 'shop_customers', 'customer_id', street_key='street_key') }}
     union all
-    {{ person_record_select('loyalty', 'loyalty_members', 'member_id', street_key=none,
+    {{ person_record_select('loyalty', 'loyalty_members', 'member_id', street_key=none, city=none,
         created_at='enrolled_at') }}
     union all
     {{ person_record_select('support', 'support_tickets', 'ticket_id', birth_date=none,
-        street_key=none, postal_code=none, created_at='created_at', updated_at='resolved_at') }}
+        street_key=none, city=none, postal_code=none, created_at='created_at', updated_at='resolved_at') }}
     union all
     select
         'shop_guest' as source_system,
@@ -52,6 +52,7 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as phone_e164,
         cast(null as date) as birth_date,
         cast(null as {{ dbt.type_string() }}) as street_key,
+        cast(null as {{ dbt.type_string() }}) as city,
         shipping_postal_code as postal_code,
         ordered_at as record_created_at,
         updated_at as record_updated_at
@@ -75,6 +76,7 @@ final as (
         email_key,
         phone_e164,
         street_key,
+        city,
         postal_code,
 
         -- dates

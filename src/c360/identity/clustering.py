@@ -162,11 +162,13 @@ def cluster_records(
     max_cluster_size: int = 50,
     must_link: list[tuple[str, str]] = (),
     cannot_link: list[tuple[str, str]] = (),
+    guarded: bool = True,
 ) -> tuple[pa.Table, Decisions]:
     """customer_id and confidence for every record, and counts of the guard decisions.
 
     pairs: person_record_id_l, person_record_id_r, match_probability (deterministic
-    edges carry probability 1).
+    edges carry probability 1). guarded=False is plain connected components at the
+    threshold, kept to measure what the guards are worth.
     """
     clusters = GuardedClusters(records, list(cannot_link), max_cluster_size)
     for left, right in must_link:
@@ -187,7 +189,7 @@ def cluster_records(
             break
         if left not in clusters.parent or right not in clusters.parent:
             continue  # an edge to a record that is not a person record (an orphan id)
-        if clusters.union(left, right):
+        if clusters.union(left, right, guarded=guarded):
             for record_id in (left, right):
                 confidence[record_id] = max(confidence.get(record_id, 0.0), probability)
     record_ids, customer_ids, confidences = [], [], []

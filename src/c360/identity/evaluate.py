@@ -68,6 +68,33 @@ def cluster_metrics(predicted: pa.Table, truth: pa.Table) -> dict[str, float]:
     }
 
 
+def unguarded_clusters(db: Path, records: pa.Table) -> pa.Table:
+    """The build's own scored and deterministic pairs as plain connected components at the
+    build's threshold: the same evidence without the guards, to show what they are worth."""
+    from c360.identity.clustering import cluster_records
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        pairs = (
+            con.sql(
+                """
+            select person_record_id_l, person_record_id_r, match_probability
+            from intermediate.int_person_pairs_scored
+            union all
+            select person_record_id_l, person_record_id_r, match_probability
+            from intermediate.int_identity_edges_deterministic
+            """
+            )
+            .arrow()
+            .read_all()
+        )
+        threshold = con.sql(
+            "select min(match_probability) from main.customer_identity_edges"
+            " where edge_source = 'splink'"
+        ).fetchall()[0][0]
+    clustered, _ = cluster_records(records, pairs, threshold or 0.7, guarded=False)
+    return clustered.select(["person_record_id", "customer_id"])
+
+
 def read_truth(path: Path) -> pa.Table:
     return (
         duckdb.sql(
@@ -96,16 +123,17 @@ def main(argv: list[str] | None = None) -> None:
             con.sql("select * from intermediate.int_person_records_unioned").arrow().read_all()
         )
     results = {"customer_360": cluster_metrics(ours, truth)}
+    results["same_pairs_no_guards"] = cluster_metrics(unguarded_clusters(args.db, records), truth)
     if not args.no_naive:
         started = time.perf_counter()
         results["naive_splink"] = cluster_metrics(naive_clusters(records), truth)
         results["naive_splink"]["seconds"] = time.perf_counter() - started
     names = list(results)
-    print(f"{'metric':22s}" + "".join(f"{n:>16s}" for n in names))
+    print(f"{'metric':22s}" + "".join(f"{n:>22s}" for n in names))
     for metric in results["customer_360"]:
         print(
             f"{metric:22s}"
-            + "".join(f"{results[n].get(metric, float('nan')):16.4f}" for n in names)
+            + "".join(f"{results[n].get(metric, float('nan')):22.4f}" for n in names)
         )
 
 

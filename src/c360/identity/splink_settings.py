@@ -14,13 +14,14 @@ UNIQUE_ID = "person_record_id"
 
 # Pairs are only scored when they agree on one of these; each was kept because it finds
 # true pairs the others miss (see README, identity section).
-PREDICTION_RULES = [
-    block_on("email_key"),
-    block_on("phone_e164"),
-    block_on("first_name_canonical", "last_name_key"),
-    block_on("birth_date", "postal_code"),
-    block_on("last_name_key", "birth_date"),
+PREDICTION_RULE_COLUMNS = [
+    ("email_key",),
+    ("phone_e164",),
+    ("first_name_canonical", "last_name_key"),
+    ("birth_date", "postal_code"),
+    ("last_name_key", "birth_date"),
 ]
+PREDICTION_RULES = [block_on(*columns) for columns in PREDICTION_RULE_COLUMNS]
 
 # EM is run once per rule; each rule fixes some comparisons, EM learns the others.
 TRAINING_RULES = [
