@@ -180,3 +180,58 @@ def test_junk_email_shared_by_strangers_links_none_of_them(warehouse: Path) -> N
         " and source_record_id in ('shop-1', 'shop-2', 'shop-3', 'shop-4', 'shop-5')",
     )[0][0]
     assert customers == 5
+
+
+def customers_of_linked_records(db: Path) -> dict[str, str]:
+    """customer_id of the crafted records the identity tests are about."""
+    return dict(
+        query(
+            db,
+            "select person_record_id, customer_id from customer_identifiers where person_record_id"
+            " in ('crm:crm-11', 'loyalty:loy-1', 'shop:shop-6', 'shop:shop-7')",
+        )
+    )
+
+
+def test_nickname_record_links_across_sources(warehouse: Path) -> None:
+    # crm-11 "Bob Smith" and loyalty loy-1 "Robert Smith": same email, phone, birth date
+    ids = customers_of_linked_records(warehouse)
+    assert ids["crm:crm-11"] == ids["loyalty:loy-1"]
+    # the Fox household shares email, phone and address but not first name or birthday
+    assert ids["shop:shop-6"] != ids["shop:shop-7"]
+
+
+def test_override_seeds_split_and_join_customers(tmp_path: Path) -> None:
+    """The seeds reach the build: cannot-link splits a strong match, must-link joins a household."""
+    import subprocess
+
+    from conftest import DBT, PROJECT_DIR, dbt_env
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "target", "logs", "data", "*.duckdb", "tests"
+        ),
+    )
+    header = "record_id_a,record_id_b,reason,decided_by,decided_at\n"
+    (project / "seeds" / "identity_cannot_link.csv").write_text(
+        header + "crm:crm-11,loyalty:loy-1,reviewer says two people,test,2026-11-22\n"
+    )
+    (project / "seeds" / "identity_must_link.csv").write_text(
+        header + "shop:shop-6,shop:shop-7,same person after all,test,2026-11-22\n"
+    )
+    db = tmp_path / "overrides.duckdb"
+    result = subprocess.run(
+        [DBT, "build", "--select", "+customer_identifiers", "--indirect-selection", "cautious"],
+        cwd=project,
+        env=dbt_env(CRAFTED, db, tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    ids = customers_of_linked_records(db)
+    assert ids["crm:crm-11"] != ids["loyalty:loy-1"]
+    assert ids["shop:shop-6"] == ids["shop:shop-7"]
