@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import duckdb
@@ -42,9 +43,13 @@ PAIR_SCHEMA = pa.schema(
 
 
 def splink_connection(threads: int = 2) -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB connection for Splink."""
+    """A private in-memory DuckDB connection for Splink, memory-capped so it spills to disk
+    (C360_SPLINK_MEMORY_LIMIT, default 6GB) instead of taking the machine from dbt's own."""
     con = duckdb.connect()
     con.sql(f"set threads = {int(threads)}")
+    limit = os.environ.get("C360_SPLINK_MEMORY_LIMIT", "6GB")
+    con.sql(f"set memory_limit = '{limit}'")
+    con.sql("set preserve_insertion_order = false")
     return con
 
 

@@ -17,7 +17,10 @@ UNIQUE_ID = "person_record_id"
 PREDICTION_RULE_COLUMNS = [
     ("email_key",),
     ("phone_e164",),
-    ("first_name_canonical", "last_name_key"),
+    # Name alone is not a rule: common names make it quadratic (699M comparisons at
+    # 1M persons); qualified by postal code or street it stays linear (see README).
+    ("first_name_canonical", "last_name_key", "postal_code"),
+    ("first_name_canonical", "last_name_key", "street_key"),
     ("birth_date", "postal_code"),
     ("last_name_key", "birth_date"),
 ]
