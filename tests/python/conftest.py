@@ -32,21 +32,45 @@ def dbt_env(raw_path: Path, db_path: Path, work_dir: Path, raw_format: str = "cs
     }
 
 
+def dbt(
+    *args: str,
+    raw_path: Path,
+    db_path: Path,
+    work_dir: Path,
+    raw_format: str = "csv",
+    project_dir: Path = PROJECT_DIR,
+) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` on a project against `raw_path` into `db_path`; the finished process."""
+    return subprocess.run(
+        [DBT, *args],
+        cwd=project_dir,
+        env=dbt_env(raw_path, db_path, work_dir, raw_format),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def dbt_build(raw_path: Path, db_path: Path, work_dir: Path, raw_format: str = "csv") -> Path:
+    """`dbt build` that must pass (its log tail is the failure message); returns the warehouse."""
+    result = dbt(
+        "build", raw_path=raw_path, db_path=db_path, work_dir=work_dir, raw_format=raw_format
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    return db_path
+
+
 @pytest.fixture
 def run_dbt(tmp_path: Path) -> DbtRunner:
     """Run `dbt <args>` on the project against `raw_path`; returns the finished process."""
 
-    def run(
-        *args: str, raw_path: Path, db_path: Path | None = None, raw_format: str = "csv"
-    ) -> subprocess.CompletedProcess:
-        db = db_path or tmp_path / "warehouse.duckdb"
-        return subprocess.run(
-            [DBT, *args],
-            cwd=PROJECT_DIR,
-            env=dbt_env(raw_path, db, tmp_path, raw_format),
-            capture_output=True,
-            text=True,
-            check=False,
+    def run(*args: str, raw_path: Path, raw_format: str = "csv") -> subprocess.CompletedProcess:
+        return dbt(
+            *args,
+            raw_path=raw_path,
+            db_path=tmp_path / "warehouse.duckdb",
+            work_dir=tmp_path,
+            raw_format=raw_format,
         )
 
     return run

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -14,7 +13,7 @@ from c360.datagen import generate
 from c360.identity.evaluate import cluster_metrics, read_truth
 from c360.identity.scoring import MATCH_COLUMNS, score_pairs
 from c360.phones import to_e164
-from conftest import DBT, PROJECT_DIR, dbt_env, query
+from conftest import PROJECT_DIR, dbt_build, query
 from test_identity import person_records, probability
 
 pytestmark = pytest.mark.integration
@@ -42,17 +41,7 @@ def read_raw(folder: Path, table: str) -> str:
 
 
 def build(raw: Path, work: Path, raw_format: str) -> Path:
-    db = work / f"{raw_format}.duckdb"
-    result = subprocess.run(
-        [DBT, "build"],
-        cwd=PROJECT_DIR,
-        env=dbt_env(raw, db, work / raw_format, raw_format),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    return db
+    return dbt_build(raw, work / f"{raw_format}.duckdb", work / raw_format, raw_format)
 
 
 @pytest.fixture(scope="module")

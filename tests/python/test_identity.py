@@ -8,7 +8,7 @@ import random
 import pyarrow as pa
 
 from c360.identity.clustering import cluster_records, jaro_winkler, names_compatible
-from c360.identity.scoring import score_pairs
+from c360.identity.scoring import MATCH_COLUMNS, score_pairs
 
 D1, D2 = dt.date(1990, 2, 13), dt.date(1985, 7, 4)
 
@@ -134,21 +134,10 @@ def test_name_similarity() -> None:
 
 def person_records(*rows: dict) -> pa.Table:
     """Person records in the shape Splink scores, from dicts (missing keys are NULL)."""
-    columns = [
-        "person_record_id",
-        "first_name_key",
-        "first_name_canonical",
-        "last_name_key",
-        "email_key",
-        "phone_e164",
-        "birth_date",
-        "postal_code",
-        "street_key",
-    ]
     return pa.table(
         {
             c: pa.array([r.get(c) for r in rows], pa.date32() if c == "birth_date" else pa.string())
-            for c in columns
+            for c in MATCH_COLUMNS
         }
     )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, DbtRunner, query
+from conftest import FIXTURES, PROJECT_DIR, DbtRunner, dbt, dbt_build, query
 
 pytestmark = pytest.mark.integration
 CRAFTED = FIXTURES / "crafted"
@@ -17,22 +17,8 @@ CRAFTED = FIXTURES / "crafted"
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build every model and run every dbt test once on the crafted folder."""
-    import subprocess
-
-    from conftest import DBT, PROJECT_DIR, dbt_env
-
     work = tmp_path_factory.mktemp("crafted")
-    db = work / "crafted.duckdb"
-    result = subprocess.run(
-        [DBT, "build"],
-        cwd=PROJECT_DIR,
-        env=dbt_env(CRAFTED, db, work),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    return db
+    return dbt_build(CRAFTED, work / "crafted.duckdb", work)
 
 
 def crm(db: Path, contact_id: str, column: str):
@@ -203,10 +189,6 @@ def test_nickname_record_links_across_sources(warehouse: Path) -> None:
 
 def test_override_seeds_split_and_join_customers(tmp_path: Path) -> None:
     """The seeds reach the build: cannot-link splits a strong match, must-link joins a household."""
-    import subprocess
-
-    from conftest import DBT, PROJECT_DIR, dbt_env
-
     project = tmp_path / "project"
     shutil.copytree(
         PROJECT_DIR,
@@ -223,13 +205,16 @@ def test_override_seeds_split_and_join_customers(tmp_path: Path) -> None:
         header + "shop:shop-6,shop:shop-7,same person after all,test,2026-11-22\n"
     )
     db = tmp_path / "overrides.duckdb"
-    result = subprocess.run(
-        [DBT, "build", "--select", "+customer_identifiers", "--indirect-selection", "cautious"],
-        cwd=project,
-        env=dbt_env(CRAFTED, db, tmp_path),
-        capture_output=True,
-        text=True,
-        check=False,
+    result = dbt(
+        "build",
+        "--select",
+        "+customer_identifiers",
+        "--indirect-selection",
+        "cautious",
+        raw_path=CRAFTED,
+        db_path=db,
+        work_dir=tmp_path,
+        project_dir=project,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     ids = customers_of_linked_records(db)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -49,6 +50,9 @@ def splink_connection(threads: int = 2) -> duckdb.DuckDBPyConnection:
     con.sql(f"set threads = {int(threads)}")
     limit = os.environ.get("C360_SPLINK_MEMORY_LIMIT", "6GB")
     con.sql(f"set memory_limit = '{limit}'")
+    # an in-memory database spills to ./.tmp by default: keep it out of the project
+    spill = os.environ.get("C360_SPLINK_TEMP_DIR", str(Path(tempfile.gettempdir()) / "c360_splink"))
+    con.sql(f"set temp_directory = '{spill}'")
     con.sql("set preserve_insertion_order = false")
     return con
 
