@@ -59,7 +59,7 @@ def generate_chunk(seed: int, chunk: int, persons: int, as_of: date) -> dict[str
 
     accounts = activity.Accounts(shop=shop_accounts, card=cards)
     tables: dict[str, dict] = dict(records.tables)
-    bought, order_ids, order_person, _ = activity.purchases(
+    bought, order_ids, order_person = activity.purchases(
         rng, noise, clock, chunk, people, accounts, records
     )
     tables.update(bought)

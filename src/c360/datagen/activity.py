@@ -62,8 +62,9 @@ def purchases(
     people: list[Person],
     accounts: Accounts,
     records: Records,
-) -> dict[str, Columns]:
-    """Online orders (account and guest), their lines, and in-store POS sales."""
+) -> tuple[dict[str, Columns], list[str], np.ndarray]:
+    """Online orders (account and guest), their lines and in-store POS sales; also the order
+    ids and the index of the person behind each order, which support tickets refer to."""
     start = np.array([p.start_day for p in people], dtype=float)
     stop = np.array([p.stop_day for p in people], dtype=float)
     rate = np.array([p.rate for p in people]) * 0.45  # purchases per 30 days
@@ -173,7 +174,6 @@ def purchases(
         {"shop_orders": orders, "shop_order_items": order_items, "pos_transactions": pos},
         order_ids,
         o_person,
-        o_days,
     )
 
 

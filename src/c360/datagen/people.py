@@ -59,7 +59,6 @@ class Person:
     stop_day: int
     rate: float
     category: int
-    records: dict[str, list[str]] = field(default_factory=dict)
 
     def email_at(self, day: float) -> str | None:
         """The email the person used on `day` (the old one before they changed it)."""

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import yaml
 
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 IDENTIFIERS_SQL = """
     select source_system || ':' || source_record_id as person_record_id, customer_id
     from main.customer_identifiers
@@ -68,6 +70,12 @@ def cluster_metrics(predicted: pa.Table, truth: pa.Table) -> dict[str, float]:
     }
 
 
+def match_threshold() -> float:
+    """The build's var identity_match_threshold, read from dbt_project.yml (one source)."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    return float(project["vars"]["identity_match_threshold"])
+
+
 def unguarded_clusters(db: Path, records: pa.Table) -> pa.Table:
     """The build's own scored and deterministic pairs as plain connected components at the
     build's threshold: the same evidence without the guards, to show what they are worth."""
@@ -87,11 +95,7 @@ def unguarded_clusters(db: Path, records: pa.Table) -> pa.Table:
             .arrow()
             .read_all()
         )
-        threshold = con.sql(
-            "select min(match_probability) from main.customer_identity_edges"
-            " where edge_source = 'splink'"
-        ).fetchall()[0][0]
-    clustered, _ = cluster_records(records, pairs, threshold or 0.7, guarded=False)
+    clustered, _ = cluster_records(records, pairs, match_threshold(), guarded=False)
     return clustered.select(["person_record_id", "customer_id"])
 
 
