@@ -33,11 +33,12 @@ unioned as (
     union all
     {{ person_record_select('shop', 'shop_customers', 'customer_id', street_key='street_key') }}
     union all
-    {{ person_record_select('loyalty', 'loyalty_members', 'member_id', street_key=none, city=none,
-        created_at='enrolled_at') }}
+    {{ person_record_select('loyalty', 'loyalty_members', 'member_id', street_key=none,
+        street_address=none, city=none, country=none, created_at='enrolled_at') }}
     union all
     {{ person_record_select('support', 'support_tickets', 'ticket_id', birth_date=none,
-        street_key=none, city=none, postal_code=none, created_at='created_at', updated_at='resolved_at') }}
+        street_key=none, street_address=none, city=none, postal_code=none, country=none,
+        created_at='created_at', updated_at='resolved_at') }}
     union all
     select
         'shop_guest' as source_system,
@@ -52,8 +53,10 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as phone_e164,
         cast(null as date) as birth_date,
         cast(null as {{ dbt.type_string() }}) as street_key,
+        cast(null as {{ dbt.type_string() }}) as street_address,
         cast(null as {{ dbt.type_string() }}) as city,
         shipping_postal_code as postal_code,
+        cast(null as {{ dbt.type_string() }}) as country,
         ordered_at as record_created_at,
         updated_at as record_updated_at
     from guest_orders
@@ -76,8 +79,10 @@ final as (
         email_key,
         phone_e164,
         street_key,
+        street_address,
         city,
         postal_code,
+        country,
 
         -- dates
         birth_date,

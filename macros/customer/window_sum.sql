@@ -1,0 +1,19 @@
+{#
+    Sum of `column` over activity dated in [snapshot - days_from, snapshot - days_to):
+    the last `days_from` days before the snapshot by default, or an earlier window
+    (e.g. 180 to 90 days before) for trends. Rows are already filtered to dates
+    before the snapshot, so nothing after it can count.
+#}
+{% macro window_sum(column, days_from, days_to=0, date_column='activity.activity_date',
+    snapshot_column='snapshots.snapshot_date') -%}
+    sum(
+        case
+            when {{ date_column }} >= {{ dbt.dateadd('day', -days_from, snapshot_column) }}
+                {%- if days_to %}
+                and {{ date_column }} < {{ dbt.dateadd('day', -days_to, snapshot_column) }}
+                {%- endif %}
+                then {{ column }}
+            else 0
+        end
+    )
+{%- endmacro %}

@@ -1,0 +1,16 @@
+{#
+    The sorted list of distinct non-null values of `expression` in a group:
+    DuckDB's list(distinct ... order by ...), Spark's array_sort(collect_set(...)).
+    Sorted so a customer's identifier lists are the same on every build.
+#}
+{% macro collect_distinct(expression) -%}
+    {{ return(adapter.dispatch('collect_distinct', 'customer_360')(expression)) }}
+{%- endmacro %}
+
+{% macro default__collect_distinct(expression) -%}
+    list(distinct {{ expression }} order by {{ expression }}) filter (where {{ expression }} is not null)
+{%- endmacro %}
+
+{% macro spark__collect_distinct(expression) -%}
+    array_sort(collect_set({{ expression }}))
+{%- endmacro %}

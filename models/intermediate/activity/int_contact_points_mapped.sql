@@ -1,0 +1,80 @@
+{#
+    Which customer an identifier seen in activity data belongs to: an email match
+    key, an E.164 phone, a loyalty card or a shop account id. An identifier carried
+    by several customers (a household email, a shared home phone) keeps one row per
+    customer and customer_count > 1: activity is attributed through it only when it
+    names exactly one customer (merging two people is worse than not attributing).
+#}
+with
+
+identifiers as (
+    select * from {{ ref('customer_identifiers') }}
+),
+
+person_records as (
+    select * from {{ ref('int_person_records_unioned') }}
+),
+
+loyalty_members as (
+    select * from {{ ref('stg_loyalty__members') }}
+),
+
+customer_records as (
+    select
+        identifiers.customer_id,
+        person_records.email_key,
+        person_records.phone_e164
+    from person_records
+    inner join identifiers
+        on person_records.person_record_id = identifiers.person_record_id
+),
+
+contact_points as (
+    select distinct
+        'email_key' as contact_point_type,
+        email_key as contact_point_value,
+        customer_id
+    from customer_records
+    where email_key is not null
+    union all
+    select distinct
+        'phone_e164' as contact_point_type,
+        phone_e164 as contact_point_value,
+        customer_id
+    from customer_records
+    where phone_e164 is not null
+    union all
+    select distinct
+        'loyalty_card' as contact_point_type,
+        loyalty_members.card_number as contact_point_value,
+        identifiers.customer_id
+    from loyalty_members
+    inner join identifiers
+        on
+            identifiers.source_system = 'loyalty'
+            and loyalty_members.member_id = identifiers.source_record_id
+    where loyalty_members.card_number is not null
+    union all
+    select distinct
+        'shop_customer_id' as contact_point_type,
+        source_record_id as contact_point_value,
+        customer_id
+    from identifiers
+    where source_system = 'shop'
+),
+
+final as (
+    select
+        -- ids
+        customer_id,
+
+        -- strings
+        contact_point_type,
+        contact_point_value,
+
+        -- numerics
+        count(*) over (partition by contact_point_type, contact_point_value) as customer_count
+    from contact_points
+)
+
+select * from final

@@ -1,0 +1,115 @@
+{#
+    Web and email engagement per customer, in the 30 and 90 days before the as-of
+    date and in all: web sessions (anonymous ones stitched to the customer, see
+    int_web_sessions_stitched), product views, email opens and clicks.
+#}
+with
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+web_sessions as (
+    select * from {{ ref('int_web_sessions_stitched') }}
+    where customer_id is not null
+),
+
+email_events as (
+    select * from {{ ref('int_email_events_attributed') }}
+    where customer_id is not null
+),
+
+web as (
+    select
+        web_sessions.customer_id,
+        sum(case when web_sessions.started_at >= {{ dbt.dateadd('day', -30, 'as_of.as_of_date') }} then 1 else 0 end)
+            as web_sessions_30d,
+        sum(case when web_sessions.started_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }} then 1 else 0 end)
+            as web_sessions_90d,
+        sum(
+            case
+                when web_sessions.started_at >= {{ dbt.dateadd('day', -30, 'as_of.as_of_date') }}
+                    then web_sessions.product_views
+                else 0
+            end
+        ) as product_views_30d,
+        sum(
+            case
+                when web_sessions.started_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }}
+                    then web_sessions.product_views
+                else 0
+            end
+        ) as product_views_90d,
+        count(*) as web_sessions_total,
+        sum(case when web_sessions.is_stitched then 1 else 0 end) as stitched_web_sessions,
+        max(web_sessions.started_at) as last_web_session_at
+    from web_sessions
+    cross join as_of
+    where web_sessions.started_at < as_of.as_of_date
+    group by web_sessions.customer_id
+),
+
+email as (
+    select
+        email_events.customer_id,
+        sum(
+            case
+                when
+                    email_events.event_type = 'open'
+                    and email_events.occurred_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }}
+                    then 1
+                else 0
+            end
+        ) as email_opens_90d,
+        sum(
+            case
+                when
+                    email_events.event_type = 'click'
+                    and email_events.occurred_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }}
+                    then 1
+                else 0
+            end
+        ) as email_clicks_90d,
+        sum(case when email_events.event_type = 'open' then 1 else 0 end) as email_opens_total,
+        sum(case when email_events.event_type = 'click' then 1 else 0 end) as email_clicks_total,
+        max(case when email_events.event_type = 'open' then email_events.occurred_at end) as last_email_open_at
+    from email_events
+    cross join as_of
+    where email_events.occurred_at < as_of.as_of_date
+    group by email_events.customer_id
+),
+
+customers as (
+    select customer_id from web
+    union
+    select customer_id from email
+),
+
+final as (
+    select
+        -- ids
+        customers.customer_id,
+
+        -- numerics
+        coalesce(web.web_sessions_30d, 0) as web_sessions_30d,
+        coalesce(web.web_sessions_90d, 0) as web_sessions_90d,
+        coalesce(web.product_views_30d, 0) as product_views_30d,
+        coalesce(web.product_views_90d, 0) as product_views_90d,
+        coalesce(web.web_sessions_total, 0) as web_sessions_total,
+        coalesce(web.stitched_web_sessions, 0) as stitched_web_sessions,
+        coalesce(email.email_opens_90d, 0) as email_opens_90d,
+        coalesce(email.email_clicks_90d, 0) as email_clicks_90d,
+        coalesce(email.email_opens_total, 0) as email_opens_total,
+        coalesce(email.email_clicks_total, 0) as email_clicks_total,
+
+        -- timestamps
+        web.last_web_session_at,
+        email.last_email_open_at
+    from customers
+    left join web
+        on customers.customer_id = web.customer_id
+    left join email
+        on customers.customer_id = email.customer_id
+)
+
+select * from final
