@@ -9,13 +9,15 @@ export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export C360_RAW_PATH ?= data/sample
 export C360_RAW_FORMAT ?= csv
 export C360_DUCKDB_PATH ?= target/customer_360.duckdb
+# The published copy BI tools read (see README, "Querying from a BI tool").
+export C360_SERVING_PATH ?= target/serving/customer_360.duckdb
 # Persons and seed for `make generate`.
 PERSONS ?= 20000
 SEED ?= 1
 OUT ?= data/generated/$(PERSONS)_seed$(SEED)
 FORMAT ?= csv
 
-.PHONY: setup build test lint pytest generate docs sample train evaluate clean
+.PHONY: setup build publish test lint pytest generate docs sample train evaluate clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +27,14 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 setup: $(BIN)/.installed
 
-## build: set up, then seed, build and test every model on $(C360_RAW_PATH)
+## build: set up, seed, build and test every model on $(C360_RAW_PATH), then publish for readers
 build: setup
 	$(DBT) build
+	$(MAKE) --no-print-directory publish
+
+## publish: swap the last build into $(C360_SERVING_PATH) atomically (BI tools read that file)
+publish: setup
+	$(BIN)/python -m c360.publish --db $(C360_DUCKDB_PATH) --to $(C360_SERVING_PATH)
 
 ## test: lint (sqlfluff + ruff), then pytest (unit + end-to-end integration tests)
 test: setup lint pytest

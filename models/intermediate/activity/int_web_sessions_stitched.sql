@@ -2,12 +2,13 @@
 {#
     Web sessions (a gap of more than var('web_session_gap_minutes') between two
     events of a device starts a new one) with their customer. Identity stitching
-    (source contract): a device's anonymous events belong to the customer of any
-    shop account it logged into, so sessions from before the first login count
-    too. A device that carried accounts of several customers (a family computer)
-    is not stitched: only its logged-in sessions are attributed.
-    Events whose timestamp did not parse cannot be placed in a session; they are
-    counted in source_data_quality.
+    (source contract): a device's anonymous sessions belong to the customer whose
+    account it logged into: the last login before the session, else the first one
+    after it (so browsing before a first login counts, and a family computer's
+    anonymous sessions go to whoever was logged in last). identified_at is when
+    that became knowable (the login's time), which is what keeps churn features
+    point in time. Events whose timestamp did not parse cannot be placed in a
+    session; they are counted in source_data_quality.
 #}
 with
 
@@ -34,16 +35,6 @@ events as (
     from web_events
     left join shop_accounts
         on web_events.customer_id = shop_accounts.contact_point_value
-),
-
-device_customers as (
-    select
-        device_key,
-        min(logged_in_customer_id) as customer_id
-    from events
-    where logged_in_customer_id is not null
-    group by device_key
-    having count(distinct logged_in_customer_id) = 1
 ),
 
 gaps as (
@@ -78,41 +69,71 @@ sessions as (
         min(anonymous_id) as anonymous_id,
         -- a session that switched accounts keeps the first one, deterministically
         min(logged_in_customer_id) as logged_in_customer_id,
+        min(case when logged_in_customer_id is not null then occurred_at end) as logged_in_at,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
-        sum(case when event_type = 'page_view' then 1 else 0 end) as page_views,
-        sum(case when event_type = 'product_view' then 1 else 0 end) as product_views,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
-        sum(case when event_type = 'login' then 1 else 0 end) as logins
+        count(case when event_type = 'page_view' then 1 end) as page_views,
+        count(case when event_type = 'product_view' then 1 end) as product_views,
+        count(case when event_type = 'add_to_cart' then 1 end) as add_to_carts,
+        count(case when event_type = 'login' then 1 end) as logins
     from numbered
     group by device_key, session_number
+),
+
+-- login groups: a login session and the anonymous sessions after it (forward) or
+-- before it (backward) share a group number, so max() over the group carries its customer
+login_groups as (
+    select
+        *,
+        count(logged_in_customer_id) over (
+            partition by device_key order by started_at, session_number
+            rows between unbounded preceding and current row
+        ) as group_forward,
+        count(logged_in_customer_id) over (
+            partition by device_key order by started_at desc, session_number desc
+            rows between unbounded preceding and current row
+        ) as group_backward
+    from sessions
+),
+
+carried as (
+    select
+        *,
+        max(logged_in_customer_id) over (partition by device_key, group_forward) as previous_login_customer_id,
+        max(logged_in_customer_id) over (partition by device_key, group_backward) as next_login_customer_id,
+        max(logged_in_at) over (partition by device_key, group_backward) as next_logged_in_at
+    from login_groups
 ),
 
 final as (
     select
         -- ids
-        {{ dbt.concat(['sessions.device_key', "'#'", 'cast(sessions.session_number as ' ~ dbt.type_string() ~ ')']) }}
+        {{ dbt.concat(['device_key', "'#'", 'cast(session_number as ' ~ dbt.type_string() ~ ')']) }}
             as web_session_id,
-        coalesce(sessions.logged_in_customer_id, device_customers.customer_id) as customer_id,
-        sessions.anonymous_id,
+        coalesce(logged_in_customer_id, previous_login_customer_id, next_login_customer_id) as customer_id,
+        anonymous_id,
 
         -- numerics
-        sessions.event_count,
-        sessions.page_views,
-        sessions.product_views,
-        sessions.add_to_carts,
-        sessions.logins,
+        event_count,
+        page_views,
+        product_views,
+        add_to_carts,
+        logins,
 
         -- booleans
-        sessions.logged_in_customer_id is null and device_customers.customer_id is not null as is_stitched,
+        logged_in_customer_id is null
+        and coalesce(previous_login_customer_id, next_login_customer_id) is not null as is_stitched,
 
         -- timestamps
-        sessions.started_at,
-        sessions.ended_at
-    from sessions
-    left join device_customers
-        on sessions.device_key = device_customers.device_key
+        started_at,
+        ended_at,
+        case
+            when logged_in_customer_id is not null then logged_in_at
+            when previous_login_customer_id is not null then started_at
+            else next_logged_in_at
+        end as identified_at
+    from carried
 )
 
 select * from final

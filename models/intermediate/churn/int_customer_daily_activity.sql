@@ -1,9 +1,12 @@
 {{ config(materialized='table') }}
 {#
-    One row per customer and day with any activity: purchases and net revenue by
-    channel, web sessions and product views, email opens and clicks. The
-    point-in-time input of churn_features (daily grain keeps the snapshot joins
-    small: tens of millions of events become a few rows per customer and day).
+    One row per customer, day of activity and day the activity became knowable as
+    the customer's: purchases and net revenue by channel, web sessions and product
+    views, email opens and clicks. The point-in-time input of churn_features
+    (daily grain keeps the snapshot joins small: tens of millions of events become
+    a few rows per customer and day). known_from_date is the activity's own day,
+    except for an anonymous web session stitched through a later login: then it
+    is the login's day, and a snapshot before it must not count the session.
 #}
 with
 
@@ -26,6 +29,7 @@ activity as (
     select
         customer_id,
         cast(ordered_at as date) as activity_date,
+        cast(ordered_at as date) as known_from_date,
         case when is_purchase then 1 else 0 end as purchases,
         case when is_purchase and channel = 'in_store' then 1 else 0 end as in_store_purchases,
         coalesce(net_revenue, 0) as net_revenue,
@@ -38,6 +42,7 @@ activity as (
     select
         customer_id,
         cast(started_at as date) as activity_date,
+        cast(identified_at as date) as known_from_date,
         0 as purchases,
         0 as in_store_purchases,
         0 as net_revenue,
@@ -50,6 +55,7 @@ activity as (
     select
         customer_id,
         cast(occurred_at as date) as activity_date,
+        cast(occurred_at as date) as known_from_date,
         0 as purchases,
         0 as in_store_purchases,
         0 as net_revenue,
@@ -67,18 +73,19 @@ final as (
         customer_id,
 
         -- numerics
-        sum(purchases) as purchases,
-        sum(in_store_purchases) as in_store_purchases,
-        sum(net_revenue) as net_revenue,
-        sum(web_sessions) as web_sessions,
-        sum(product_views) as product_views,
-        sum(email_opens) as email_opens,
-        sum(email_clicks) as email_clicks,
+        cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
+        cast(sum(in_store_purchases) as {{ dbt.type_bigint() }}) as in_store_purchases,
+        cast(sum(net_revenue) as {{ dbt.type_float() }}) as net_revenue,
+        cast(sum(web_sessions) as {{ dbt.type_bigint() }}) as web_sessions,
+        cast(sum(product_views) as {{ dbt.type_bigint() }}) as product_views,
+        cast(sum(email_opens) as {{ dbt.type_bigint() }}) as email_opens,
+        cast(sum(email_clicks) as {{ dbt.type_bigint() }}) as email_clicks,
 
         -- dates
-        activity_date
+        activity_date,
+        known_from_date
     from activity
-    group by customer_id, activity_date
+    group by customer_id, activity_date, known_from_date
 )
 
 select * from final

@@ -42,10 +42,10 @@ favourite_category as (
 totals as (
     select
         customer_id,
-        sum(case when is_purchase then 1 else 0 end) as purchase_count,
-        sum(case when is_purchase and channel = 'online' then 1 else 0 end) as online_purchase_count,
-        sum(case when is_purchase and channel = 'in_store' then 1 else 0 end) as in_store_purchase_count,
-        sum(case when order_status in ('cancelled', 'refunded', 'returned') then 1 else 0 end)
+        count(case when is_purchase then 1 end) as purchase_count,
+        count(case when is_purchase and channel = 'online' then 1 end) as online_purchase_count,
+        count(case when is_purchase and channel = 'in_store' then 1 end) as in_store_purchase_count,
+        count(case when order_status in ('cancelled', 'refunded', 'returned') then 1 end)
             as cancelled_or_refunded_count,
         coalesce(sum(net_revenue), 0) as net_revenue,
         coalesce(sum(case when channel = 'online' then net_revenue end), 0) as online_net_revenue,

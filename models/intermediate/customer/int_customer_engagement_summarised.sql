@@ -19,29 +19,20 @@ email_events as (
     where customer_id is not null
 ),
 
+-- window_sum over the days before the as-of date, as churn_features does before a snapshot
 web as (
     select
         web_sessions.customer_id,
-        sum(case when web_sessions.started_at >= {{ dbt.dateadd('day', -30, 'as_of.as_of_date') }} then 1 else 0 end)
+        {{ window_sum(1, 30, date_column='web_sessions.started_at', snapshot_column='as_of.as_of_date') }}
             as web_sessions_30d,
-        sum(case when web_sessions.started_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }} then 1 else 0 end)
+        {{ window_sum(1, 90, date_column='web_sessions.started_at', snapshot_column='as_of.as_of_date') }}
             as web_sessions_90d,
-        sum(
-            case
-                when web_sessions.started_at >= {{ dbt.dateadd('day', -30, 'as_of.as_of_date') }}
-                    then web_sessions.product_views
-                else 0
-            end
-        ) as product_views_30d,
-        sum(
-            case
-                when web_sessions.started_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }}
-                    then web_sessions.product_views
-                else 0
-            end
-        ) as product_views_90d,
+        {{ window_sum('web_sessions.product_views', 30, date_column='web_sessions.started_at',
+            snapshot_column='as_of.as_of_date') }} as product_views_30d,
+        {{ window_sum('web_sessions.product_views', 90, date_column='web_sessions.started_at',
+            snapshot_column='as_of.as_of_date') }} as product_views_90d,
         count(*) as web_sessions_total,
-        sum(case when web_sessions.is_stitched then 1 else 0 end) as stitched_web_sessions,
+        count(case when web_sessions.is_stitched then 1 end) as stitched_web_sessions,
         max(web_sessions.started_at) as last_web_session_at
     from web_sessions
     cross join as_of
@@ -52,26 +43,12 @@ web as (
 email as (
     select
         email_events.customer_id,
-        sum(
-            case
-                when
-                    email_events.event_type = 'open'
-                    and email_events.occurred_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }}
-                    then 1
-                else 0
-            end
-        ) as email_opens_90d,
-        sum(
-            case
-                when
-                    email_events.event_type = 'click'
-                    and email_events.occurred_at >= {{ dbt.dateadd('day', -90, 'as_of.as_of_date') }}
-                    then 1
-                else 0
-            end
-        ) as email_clicks_90d,
-        sum(case when email_events.event_type = 'open' then 1 else 0 end) as email_opens_total,
-        sum(case when email_events.event_type = 'click' then 1 else 0 end) as email_clicks_total,
+        {{ window_sum("case when email_events.event_type = 'open' then 1 else 0 end", 90,
+            date_column='email_events.occurred_at', snapshot_column='as_of.as_of_date') }} as email_opens_90d,
+        {{ window_sum("case when email_events.event_type = 'click' then 1 else 0 end", 90,
+            date_column='email_events.occurred_at', snapshot_column='as_of.as_of_date') }} as email_clicks_90d,
+        count(case when email_events.event_type = 'open' then 1 end) as email_opens_total,
+        count(case when email_events.event_type = 'click' then 1 end) as email_clicks_total,
         max(case when email_events.event_type = 'open' then email_events.occurred_at end) as last_email_open_at
     from email_events
     cross join as_of

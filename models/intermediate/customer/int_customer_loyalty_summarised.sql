@@ -25,7 +25,7 @@ customer_members as (
         members.points_balance,
         members.enrolled_at,
         coalesce(members.status, 'active') = 'active' as is_active,
-        coalesce(tiers.tier_rank, 0) as tier_rank
+        cast(coalesce(tiers.tier_rank, 0) as {{ dbt.type_bigint() }}) as tier_rank
     from members
     inner join identifiers
         on members.member_id = identifiers.source_record_id
@@ -47,7 +47,7 @@ best_tier as (
 totals as (
     select
         customer_id,
-        sum(case when is_active then points_balance else 0 end) as loyalty_points,
+        cast(sum(case when is_active then points_balance else 0 end) as {{ dbt.type_bigint() }}) as loyalty_points,
         count(*) as loyalty_memberships,
         max(case when is_active then 1 else 0 end) = 1 as is_loyalty_active,
         min(enrolled_at) as loyalty_enrolled_at

@@ -23,8 +23,8 @@ totals as (
     select
         customer_id,
         count(*) as ticket_count,
-        sum(case when status = 'open' then 1 else 0 end) as open_ticket_count,
-        sum(case when is_complaint then 1 else 0 end) as complaint_count,
+        count(case when status = 'open' then 1 end) as open_ticket_count,
+        count(case when is_complaint then 1 end) as complaint_count,
         avg(satisfaction_score) as average_satisfaction_score,
         max(created_at) as last_ticket_at
     from tickets

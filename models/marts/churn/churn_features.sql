@@ -58,18 +58,18 @@ purchase_history as (
         snapshots.snapshot_date,
         activity.customer_id,
         max(case when activity.purchases > 0 then activity.activity_date end) as last_purchase_date,
-        sum(activity.purchases) as orders_lifetime,
+        cast(sum(activity.purchases) as {{ dbt.type_bigint() }}) as orders_lifetime,
         sum(activity.net_revenue) as revenue_lifetime,
         {{ window_sum('activity.purchases', 30) }} as orders_30d,
         {{ window_sum('activity.purchases', 90) }} as orders_90d,
         {{ window_sum('activity.purchases', 180) }} as orders_180d,
         {{ window_sum('activity.purchases', 365) }} as orders_365d,
         {{ window_sum('activity.purchases', 180, 90) }} as orders_prior_90d,
-        {{ window_sum('activity.net_revenue', 30) }} as revenue_30d,
-        {{ window_sum('activity.net_revenue', 90) }} as revenue_90d,
-        {{ window_sum('activity.net_revenue', 180) }} as revenue_180d,
-        {{ window_sum('activity.net_revenue', 365) }} as revenue_365d,
-        {{ window_sum('activity.net_revenue', 180, 90) }} as revenue_prior_90d,
+        {{ window_sum('activity.net_revenue', 30, data_type=dbt.type_float()) }} as revenue_30d,
+        {{ window_sum('activity.net_revenue', 90, data_type=dbt.type_float()) }} as revenue_90d,
+        {{ window_sum('activity.net_revenue', 180, data_type=dbt.type_float()) }} as revenue_180d,
+        {{ window_sum('activity.net_revenue', 365, data_type=dbt.type_float()) }} as revenue_365d,
+        {{ window_sum('activity.net_revenue', 180, 90, data_type=dbt.type_float()) }} as revenue_prior_90d,
         {{ window_sum('activity.in_store_purchases', 365) }} as in_store_orders_365d
     from snapshots
     inner join daily_activity as activity
@@ -102,6 +102,7 @@ engagement as (
     inner join daily_activity as activity
         on
             activity.activity_date < snapshots.snapshot_date
+            and activity.known_from_date < snapshots.snapshot_date
             and activity.activity_date >= {{ dbt.dateadd('day', -180, 'snapshots.snapshot_date') }}
     where activity.web_sessions > 0 or activity.email_opens > 0 or activity.email_clicks > 0
     group by snapshots.snapshot_date, activity.customer_id
@@ -117,13 +118,12 @@ service as (
         {{ window_sum(1, 90, date_column='tickets.created_at') }} as tickets_90d,
         {{ window_sum('case when tickets.is_complaint then 1 else 0 end', 90, date_column='tickets.created_at') }}
             as complaints_90d,
-        sum(
+        count(
             case
                 when
                     tickets.is_complaint
                     and (tickets.resolved_at is null or tickets.resolved_at >= snapshots.snapshot_date)
                     then 1
-                else 0
             end
         ) as unresolved_complaints
     from snapshots
@@ -223,7 +223,7 @@ final as (
         population.orders_90d - population.orders_prior_90d as orders_trend_90d,
         population.revenue_90d - population.revenue_prior_90d as revenue_trend_90d,
         1.0 * population.in_store_orders_365d / population.orders_365d as in_store_share_365d,
-        coalesce(loyalty_at_snapshot.loyalty_tier_rank, 0) as loyalty_tier_rank,
+        cast(coalesce(loyalty_at_snapshot.loyalty_tier_rank, 0) as {{ dbt.type_bigint() }}) as loyalty_tier_rank,
 
         -- numerics: service
         coalesce(service.tickets_90d, 0) as tickets_90d,

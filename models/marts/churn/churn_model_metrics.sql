@@ -19,13 +19,13 @@ final as (
         metric,
 
         -- numerics
-        value,
-        training_rows,
-        holdout_rows,
-        training_snapshots,
+        cast(value as {{ dbt.type_float() }}) as value,
+        cast(training_rows as {{ dbt.type_bigint() }}) as training_rows,
+        cast(holdout_rows as {{ dbt.type_bigint() }}) as holdout_rows,
+        cast(training_snapshots as {{ dbt.type_bigint() }}) as training_snapshots,
 
         -- dates
-        holdout_snapshot_date
+        cast(holdout_snapshot_date as date) as holdout_snapshot_date
     from metrics
 )
 

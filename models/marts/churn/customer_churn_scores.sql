@@ -23,10 +23,10 @@ final as (
         top_drivers,
 
         -- numerics
-        churn_probability,
+        cast(churn_probability as {{ dbt.type_float() }}) as churn_probability,
 
         -- dates
-        snapshot_date
+        cast(snapshot_date as date) as snapshot_date
     from scores
 )
 

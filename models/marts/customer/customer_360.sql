@@ -80,14 +80,17 @@ consent_by_channel as (
 lifecycle as (
     select
         identifiers.customer_id,
-        {{ dbt.least([
-            'identifiers.records_first_seen_at',
-            'coalesce(commerce.first_order_at, identifiers.records_first_seen_at)']) }} as first_seen_at,
-        {{ dbt.greatest([
-            'identifiers.records_last_seen_at',
-            'coalesce(commerce.last_order_at, identifiers.records_last_seen_at)',
-            'coalesce(service.last_ticket_at, identifiers.records_last_seen_at)',
-            'coalesce(engagement.last_web_session_at, identifiers.records_last_seen_at)']) }} as last_seen_at
+        -- least/greatest exist on DuckDB, Spark, Snowflake and BigQuery alike
+        least(
+            identifiers.records_first_seen_at,
+            coalesce(commerce.first_order_at, identifiers.records_first_seen_at)
+        ) as first_seen_at,
+        greatest(
+            identifiers.records_last_seen_at,
+            coalesce(commerce.last_order_at, identifiers.records_last_seen_at),
+            coalesce(service.last_ticket_at, identifiers.records_last_seen_at),
+            coalesce(engagement.last_web_session_at, identifiers.records_last_seen_at)
+        ) as last_seen_at
     from identifiers
     left join commerce
         on identifiers.customer_id = commerce.customer_id

@@ -32,7 +32,7 @@ currency_rates as (
 items_per_order as (
     select
         order_id,
-        sum(quantity) as item_quantity,
+        cast(sum(quantity) as {{ dbt.type_bigint() }}) as item_quantity,
         count(*) as line_count
     from order_items
     group by order_id
