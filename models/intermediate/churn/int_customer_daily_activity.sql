@@ -75,7 +75,7 @@ final as (
         -- numerics
         cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
         cast(sum(in_store_purchases) as {{ dbt.type_bigint() }}) as in_store_purchases,
-        cast(sum(net_revenue) as {{ dbt.type_float() }}) as net_revenue,
+        cast(sum(net_revenue) as double) as net_revenue,
         cast(sum(web_sessions) as {{ dbt.type_bigint() }}) as web_sessions,
         cast(sum(product_views) as {{ dbt.type_bigint() }}) as product_views,
         cast(sum(email_opens) as {{ dbt.type_bigint() }}) as email_opens,

@@ -65,11 +65,11 @@ purchase_history as (
         {{ window_sum('activity.purchases', 180) }} as orders_180d,
         {{ window_sum('activity.purchases', 365) }} as orders_365d,
         {{ window_sum('activity.purchases', 180, 90) }} as orders_prior_90d,
-        {{ window_sum('activity.net_revenue', 30, data_type=dbt.type_float()) }} as revenue_30d,
-        {{ window_sum('activity.net_revenue', 90, data_type=dbt.type_float()) }} as revenue_90d,
-        {{ window_sum('activity.net_revenue', 180, data_type=dbt.type_float()) }} as revenue_180d,
-        {{ window_sum('activity.net_revenue', 365, data_type=dbt.type_float()) }} as revenue_365d,
-        {{ window_sum('activity.net_revenue', 180, 90, data_type=dbt.type_float()) }} as revenue_prior_90d,
+        {{ window_sum('activity.net_revenue', 30, data_type='double') }} as revenue_30d,
+        {{ window_sum('activity.net_revenue', 90, data_type='double') }} as revenue_90d,
+        {{ window_sum('activity.net_revenue', 180, data_type='double') }} as revenue_180d,
+        {{ window_sum('activity.net_revenue', 365, data_type='double') }} as revenue_365d,
+        {{ window_sum('activity.net_revenue', 180, 90, data_type='double') }} as revenue_prior_90d,
         {{ window_sum('activity.in_store_purchases', 365) }} as in_store_orders_365d
     from snapshots
     inner join daily_activity as activity

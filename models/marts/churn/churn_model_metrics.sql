@@ -19,7 +19,7 @@ final as (
         metric,
 
         -- numerics
-        cast(value as {{ dbt.type_float() }}) as value,
+        cast(value as double) as value,
         cast(training_rows as {{ dbt.type_bigint() }}) as training_rows,
         cast(holdout_rows as {{ dbt.type_bigint() }}) as holdout_rows,
         cast(training_snapshots as {{ dbt.type_bigint() }}) as training_snapshots,

@@ -23,7 +23,7 @@ final as (
         top_drivers,
 
         -- numerics
-        cast(churn_probability as {{ dbt.type_float() }}) as churn_probability,
+        cast(churn_probability as double) as churn_probability,
 
         -- dates
         cast(snapshot_date as date) as snapshot_date
