@@ -42,21 +42,12 @@ loyalty_tiers as (
     select * from {{ ref('loyalty_tiers') }}
 ),
 
--- the first activity of a customer in the population is before the snapshot (it
--- bought in the year before), so the minimum over all days is the point-in-time one
-first_seen as (
-    select
-        customer_id,
-        min(activity_date) as first_activity_date
-    from daily_activity
-    group by customer_id
-),
-
 -- purchases: all history before the snapshot (lifetime, recency and windows)
 purchase_history as (
     select
         snapshots.snapshot_date,
         activity.customer_id,
+        min(case when activity.purchases > 0 then activity.activity_date end) as first_purchase_date,
         max(case when activity.purchases > 0 then activity.activity_date end) as last_purchase_date,
         cast(sum(activity.purchases) as {{ dbt.type_bigint() }}) as orders_lifetime,
         sum(activity.net_revenue) as revenue_lifetime,
@@ -202,7 +193,7 @@ final as (
         loyalty_tiers.tier as loyalty_tier,
 
         -- numerics: recency, frequency, monetary value
-        {{ dbt.datediff('first_seen.first_activity_date', 'population.snapshot_date', 'day') }} as tenure_days,
+        {{ dbt.datediff('population.first_purchase_date', 'population.snapshot_date', 'day') }} as tenure_days,
         {{ dbt.datediff('population.last_purchase_date', 'population.snapshot_date', 'day') }}
             as days_since_last_order,
         {{ dbt.datediff('engagement.last_web_session_date', 'population.snapshot_date', 'day') }}
@@ -258,8 +249,6 @@ final as (
     from population
     inner join snapshots
         on population.snapshot_date = snapshots.snapshot_date
-    inner join first_seen
-        on population.customer_id = first_seen.customer_id
     left join engagement
         on
             population.snapshot_date = engagement.snapshot_date
