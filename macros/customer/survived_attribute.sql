@@ -6,8 +6,8 @@
 #}
 {% macro survived_attribute(attribute, column_name=none, data_type=none) -%}
     {%- set column_name = column_name or attribute -%}
-    {%- set value = "max(case when attribute = '" ~ attribute ~ "' then attribute_value end)" -%}
+    {%- set value = "max(case when attribute_name = '" ~ attribute ~ "' then attribute_value end)" -%}
     {{ 'cast(' ~ value ~ ' as ' ~ data_type ~ ')' if data_type else value }} as {{ column_name }},
-        max(case when attribute = '{{ attribute }}' then source_system end) as {{ column_name }}_source_system,
-        max(case when attribute = '{{ attribute }}' then source_record_id end) as {{ column_name }}_source_record_id
+        max(case when attribute_name = '{{ attribute }}' then source_system end) as {{ column_name }}_source_system,
+        max(case when attribute_name = '{{ attribute }}' then source_record_id end) as {{ column_name }}_source_record_id
 {%- endmacro %}

@@ -255,7 +255,7 @@ def test_churn_model_beats_recency_and_scores_the_latest_snapshot(warehouse: Pat
     metrics = {
         (model, metric): value
         for model, metric, value in query(
-            warehouse, "select model_name, metric, value from churn_model_metrics"
+            warehouse, "select model_name, metric, metric_value from churn_model_metrics"
         )
     }
     assert metrics[("churn_classifier", "roc_auc")] > 0.6

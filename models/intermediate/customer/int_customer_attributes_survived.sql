@@ -45,7 +45,7 @@ candidates as (
             source_record_id,
             observed_at,
             -- the seeds name the phone attribute "phone"
-            '{{ "phone" if attribute == "phone_e164" else attribute }}' as attribute,
+            '{{ "phone" if attribute == "phone_e164" else attribute }}' as attribute_name,
             cast({{ attribute }} as {{ dbt.type_string() }}) as attribute_value
         from customer_records
         where {{ attribute }} is not null
@@ -60,14 +60,14 @@ scored as (
         -- a source the seed does not rank for this attribute comes last
         coalesce(source_priorities.priority, 999) as source_priority,
         count(*) over (
-            partition by candidates.customer_id, candidates.attribute, candidates.attribute_value
+            partition by candidates.customer_id, candidates.attribute_name, candidates.attribute_value
         ) as value_frequency
     from candidates
     left join rules
-        on candidates.attribute = rules.attribute
+        on candidates.attribute_name = rules.attribute
     left join source_priorities
         on
-            candidates.attribute = source_priorities.attribute
+            candidates.attribute_name = source_priorities.attribute
             and candidates.source_system = source_priorities.source_system
 ),
 
@@ -75,7 +75,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by customer_id, attribute
+            partition by customer_id, attribute_name
             order by
                 case when strategy = 'most_recent' then observed_at end desc nulls last,
                 case when strategy = 'most_frequent' then value_frequency end desc nulls last,
@@ -95,7 +95,7 @@ final as (
         source_record_id,
 
         -- strings
-        attribute,
+        attribute_name,
         attribute_value,
         strategy,
 

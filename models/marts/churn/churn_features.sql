@@ -64,7 +64,7 @@ purchase_history as (
         {{ window_sum('activity.in_store_purchases', 365) }} as in_store_orders_365d
     from snapshots
     inner join daily_activity as activity
-        on activity.activity_date < snapshots.snapshot_date
+        on snapshots.snapshot_date > activity.activity_date
     where activity.purchases > 0 or activity.net_revenue != 0
     group by snapshots.snapshot_date, activity.customer_id
 ),
@@ -92,9 +92,9 @@ engagement as (
     from snapshots
     inner join daily_activity as activity
         on
-            activity.activity_date < snapshots.snapshot_date
-            and activity.known_from_date < snapshots.snapshot_date
-            and activity.activity_date >= {{ dbt.dateadd('day', -180, 'snapshots.snapshot_date') }}
+            snapshots.snapshot_date > activity.activity_date
+            and snapshots.snapshot_date > activity.known_from_date
+            and {{ dbt.dateadd('day', -180, 'snapshots.snapshot_date') }} <= activity.activity_date
     where activity.web_sessions > 0 or activity.email_opens > 0 or activity.email_clicks > 0
     group by snapshots.snapshot_date, activity.customer_id
 ),
@@ -119,7 +119,7 @@ service as (
         ) as unresolved_complaints
     from snapshots
     inner join tickets
-        on tickets.created_at < snapshots.snapshot_date
+        on snapshots.snapshot_date > tickets.created_at
     group by snapshots.snapshot_date, tickets.customer_id
 ),
 
@@ -136,7 +136,7 @@ consent_ranked as (
         ) as event_rank
     from snapshots
     inner join consent_events
-        on consent_events.recorded_at < snapshots.snapshot_date
+        on snapshots.snapshot_date > consent_events.recorded_at
 ),
 
 consent as (
@@ -161,7 +161,7 @@ loyalty_at_snapshot as (
         max(loyalty_tiers.tier_rank) as loyalty_tier_rank
     from snapshots
     inner join loyalty_members
-        on coalesce(loyalty_members.updated_at, loyalty_members.enrolled_at) < snapshots.snapshot_date
+        on snapshots.snapshot_date > coalesce(loyalty_members.updated_at, loyalty_members.enrolled_at)
     inner join loyalty_identifiers
         on loyalty_members.member_id = loyalty_identifiers.source_record_id
     inner join loyalty_tiers
@@ -177,26 +177,27 @@ future_purchases as (
     from snapshots
     inner join daily_activity as activity
         on
-            activity.activity_date >= snapshots.snapshot_date
-            and activity.activity_date < snapshots.horizon_end_date
+            snapshots.snapshot_date <= activity.activity_date
+            and snapshots.horizon_end_date > activity.activity_date
     where snapshots.is_labelled and activity.purchases > 0
 ),
 
 final as (
     select
         -- ids
-        {{ dbt.concat(['population.customer_id', "'|'", 'cast(population.snapshot_date as ' ~ dbt.type_string() ~ ')']) }}
-            as churn_feature_id,
+        {{ dbt.concat([
+            'population.customer_id', "'|'",
+            'cast(population.snapshot_date as ' ~ dbt.type_string() ~ ')']) }} as churn_feature_id,
         population.customer_id,
 
         -- strings
         loyalty_tiers.tier as loyalty_tier,
 
         -- numerics: recency, frequency, monetary value
-        {{ dbt.datediff('population.first_purchase_date', 'population.snapshot_date', 'day') }} as tenure_days,
-        {{ dbt.datediff('population.last_purchase_date', 'population.snapshot_date', 'day') }}
+        {{ days_between('population.first_purchase_date', 'population.snapshot_date') }} as tenure_days,
+        {{ days_between('population.last_purchase_date', 'population.snapshot_date') }}
             as days_since_last_order,
-        {{ dbt.datediff('engagement.last_web_session_date', 'population.snapshot_date', 'day') }}
+        {{ days_between('engagement.last_web_session_date', 'population.snapshot_date') }}
             as days_since_last_web_session,
         population.orders_30d,
         population.orders_90d,

@@ -19,7 +19,7 @@ final as (
         metric,
 
         -- numerics
-        cast(value as double) as value,
+        cast(metric_value as double) as metric_value,
         cast(training_rows as {{ dbt.type_bigint() }}) as training_rows,
         cast(holdout_rows as {{ dbt.type_bigint() }}) as holdout_rows,
         cast(training_snapshots as {{ dbt.type_bigint() }}) as training_snapshots,

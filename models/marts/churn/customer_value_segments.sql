@@ -18,10 +18,10 @@ commerce as (
 measured as (
     select
         commerce.customer_id,
-        {{ dbt.datediff('commerce.last_purchase_at', 'as_of.as_of_date', 'day') }} as recency_days,
+        {{ days_between('commerce.last_purchase_at', 'as_of.as_of_date') }} as recency_days,
         commerce.purchase_count as frequency,
         commerce.net_revenue as monetary,
-        {{ dbt.datediff('commerce.first_purchase_at', 'as_of.as_of_date', 'day') }} as customer_age_days
+        {{ days_between('commerce.first_purchase_at', 'as_of.as_of_date') }} as customer_age_days
     from commerce
     cross join as_of
 ),
@@ -29,9 +29,9 @@ measured as (
 scored as (
     select
         *,
-        ntile(5) over (order by recency_days desc, customer_id) as recency_score,
-        ntile(5) over (order by frequency asc, customer_id) as frequency_score,
-        ntile(5) over (order by monetary asc, customer_id) as monetary_score
+        ntile(5) over (order by recency_days desc, customer_id asc) as recency_score,
+        ntile(5) over (order by frequency asc, customer_id asc) as frequency_score,
+        ntile(5) over (order by monetary asc, customer_id asc) as monetary_score
     from measured
 ),
 

@@ -203,7 +203,7 @@ final as (
         -- lifecycle
         lifecycle.first_seen_at,
         lifecycle.last_seen_at,
-        {{ dbt.datediff('lifecycle.first_seen_at', 'as_of.as_of_date', 'day') }} as tenure_days,
+        {{ days_between('lifecycle.first_seen_at', 'as_of.as_of_date') }} as tenure_days,
         as_of.as_of_date
     from identifiers
     cross join as_of
