@@ -13,13 +13,17 @@ and booleans as numbers, text as categories. New columns in the SQL flow through
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 KEY = "churn_feature_id"
 CUSTOMER = "customer_id"
@@ -55,6 +59,19 @@ SCORES_SCHEMA = pa.schema(
         ("top_drivers", pa.string()),
     ]
 )
+
+
+def _limited_threads(function: Callable) -> Callable:
+    """Run with C360_CHURN_THREADS (default 1) OpenMP threads. dbt builds the two churn models
+    at once beside DuckDB's own threads; on 2 cores, OpenMP's spinning threads oversubscribed
+    made a fit 4-20 times slower than one thread each."""
+
+    @wraps(function)
+    def limited(*args, **kwargs):
+        with threadpool_limits(limits=int(os.environ.get("C360_CHURN_THREADS", "1"))):
+            return function(*args, **kwargs)
+
+    return limited
 
 
 class NotEnoughHistory(ValueError):
@@ -145,6 +162,7 @@ def _precision_at_top_decile(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(labels[order].mean())
 
 
+@_limited_threads
 def evaluate_model(
     features: pa.Table, *, seed: int = 0, max_training_rows: int = 300_000
 ) -> pa.Table:
@@ -245,6 +263,7 @@ def _display(value: float, j: int, encoded: Encoded) -> str:
     return f"{value:g}"
 
 
+@_limited_threads
 def score_latest(
     features: pa.Table,
     *,
