@@ -6,6 +6,11 @@ buyer); boosted trees take them as they are, with no scaling or imputation to ke
 between training and scoring, and handle NULL natively. Drivers are measured by occlusion:
 a feature's push is how much the customer's probability falls when that one feature is set
 to its typical (training median or most frequent) value, so they are true to this model.
+Occluding every feature for every customer costs one prediction pass per feature, so it is
+done for the DRIVER_CANDIDATES features with the largest mean push on a sample of training
+rows; measured at 50,000 persons (27k customers scored, 40 features) that took scoring from
+22 s to a few seconds. The 60 trees at learning rate 0.15 scored the same holdout ROC AUC as
+150 at 0.08 (0.7548 against 0.7558) for 40% of the prediction cost.
 
 Every input column that is not an id, the snapshot date or the label is a feature: numbers
 and booleans as numbers, text as categories. New columns in the SQL flow through.
@@ -34,6 +39,8 @@ NOT_FEATURES = {KEY, CUSTOMER, SNAPSHOT, LABEL}
 CLASSIFIER = "churn_classifier"
 BASELINE_MODEL = "baseline_days_since_last_order"
 DRIVERS = 3
+DRIVER_CANDIDATES = 12
+IMPORTANCE_SAMPLE = 10_000
 
 METRICS_SCHEMA = pa.schema(
     [
@@ -142,8 +149,8 @@ def _fit(train: pa.Table, seed: int) -> tuple[HistGradientBoostingClassifier, En
         raise NotEnoughHistory("churn training rows hold one class only: nothing to learn")
     encoded = _fit_encoding(train)
     model = HistGradientBoostingClassifier(
-        max_iter=150,
-        learning_rate=0.08,
+        max_iter=60,
+        learning_rate=0.15,
         max_leaf_nodes=31,
         min_samples_leaf=40,
         l2_regularization=1.0,
@@ -226,20 +233,45 @@ def _typical_values(matrix: np.ndarray, encoded: Encoded) -> np.ndarray:
     return typical
 
 
+def _occlusion_push(
+    model: HistGradientBoostingClassifier,
+    matrix: np.ndarray,
+    typical: np.ndarray,
+    features: list[int],
+) -> np.ndarray:
+    """Per row and listed feature: probability minus the probability with that feature typical."""
+    probability = model.predict_proba(matrix)[:, 1]
+    push = np.zeros((matrix.shape[0], len(features)))
+    for position, j in enumerate(features):
+        original = matrix[:, j].copy()
+        matrix[:, j] = typical[j]
+        push[:, position] = probability - model.predict_proba(matrix)[:, 1]
+        matrix[:, j] = original
+    return push
+
+
+def _driver_candidates(
+    model: HistGradientBoostingClassifier, train_matrix: np.ndarray, typical: np.ndarray, seed: int
+) -> list[int]:
+    """The features whose occlusion moves a sample of training rows' probability most."""
+    rows = np.random.default_rng(seed).permutation(train_matrix.shape[0])[:IMPORTANCE_SAMPLE]
+    every = list(range(train_matrix.shape[1]))
+    importance = np.abs(_occlusion_push(model, train_matrix[np.sort(rows)], typical, every))
+    ranked = np.argsort(-importance.mean(axis=0), kind="stable")
+    return sorted(int(j) for j in ranked[:DRIVER_CANDIDATES])
+
+
 def _drivers(
     model: HistGradientBoostingClassifier,
     matrix: np.ndarray,
-    probability: np.ndarray,
     typical: np.ndarray,
+    candidates: list[int],
     encoded: Encoded,
 ) -> tuple[list[list[str | None]], list[str | None]]:
     """Top features pushing each row's probability up, by occlusion, and a readable summary."""
-    push = np.empty_like(matrix)
-    for j in range(matrix.shape[1]):
-        original = matrix[:, j].copy()
-        matrix[:, j] = typical[j]
-        push[:, j] = probability - model.predict_proba(matrix)[:, 1]
-        matrix[:, j] = original
+    candidate_push = _occlusion_push(model, matrix, typical, candidates)
+    push = np.full(matrix.shape, -np.inf)
+    push[:, candidates] = candidate_push
     order = np.argsort(-push, axis=1, kind="stable")[:, :DRIVERS]
     names = np.array(encoded.names, dtype=object)
     drivers: list[list[str | None]] = [[] for _ in range(DRIVERS)]
@@ -291,8 +323,10 @@ def score_latest(
     )
     matrix = _matrix(latest, encoded)
     probability = model.predict_proba(matrix)[:, 1]
-    typical = _typical_values(_matrix(train, encoded), encoded)
-    drivers, summaries = _drivers(model, matrix, probability, typical, encoded)
+    train_matrix = _matrix(train, encoded)
+    typical = _typical_values(train_matrix, encoded)
+    candidates = _driver_candidates(model, train_matrix, typical, seed)
+    drivers, summaries = _drivers(model, matrix, typical, candidates, encoded)
     band = np.where(
         probability >= high_risk, "high", np.where(probability >= medium_risk, "medium", "low")
     )
