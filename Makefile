@@ -17,7 +17,7 @@ SEED ?= 1
 OUT ?= data/generated/$(PERSONS)_seed$(SEED)
 FORMAT ?= csv
 
-.PHONY: setup build publish test lint pytest generate docs sample train evaluate clean
+.PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ build: setup
 ## publish: swap the last build into $(C360_SERVING_PATH) atomically (BI tools read that file)
 publish: setup
 	$(BIN)/python -m c360.publish --db $(C360_DUCKDB_PATH) --to $(C360_SERVING_PATH)
+
+## export-audiences: one file per audience from the published warehouse (AUDIENCE_FORMAT, AUDIENCE_DIR)
+AUDIENCE_FORMAT ?= parquet
+AUDIENCE_DIR ?= target/audiences
+export-audiences: setup
+	$(BIN)/python -m c360.activation.export --db $(C360_SERVING_PATH) --out $(AUDIENCE_DIR) \
+		--format $(AUDIENCE_FORMAT)
 
 ## test: lint (sqlfluff + ruff), then pytest (unit + end-to-end integration tests)
 test: setup lint pytest

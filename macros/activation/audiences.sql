@@ -1,0 +1,74 @@
+{#
+    Audiences are declared in models/marts/activation/audiences.yml (the meta of
+    audience_membership): name, description, channel, owner and a SQL predicate
+    over `customer` (customer_360), `features` (the latest churn_features row) and
+    `signals` (int_customer_activation_signals). These macros read and check the
+    declarations, and turn them into SQL.
+#}
+
+
+{# The declared audiences, checked: a bad declaration fails naming the audience and file. #}
+{% macro audience_definitions() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.audience_membership') -%}
+    {%- set declared = (node.config.meta.get('audiences') if node else none) or [] -%}
+    {%- set where = 'models/marts/activation/audiences.yml' -%}
+    {%- set seen = [] -%}
+    {%- for audience in declared -%}
+        {%- for key in ['name', 'description', 'channel', 'owner', 'predicate'] -%}
+            {%- if not audience.get(key) -%}
+                {{ exceptions.raise_compiler_error(
+                    "Audience #" ~ loop.index ~ " (" ~ audience.get('name', 'unnamed') ~ ") in " ~ where
+                    ~ " has no '" ~ key ~ "'") }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not modules.re.fullmatch('[a-z][a-z0-9_]*', audience.name) -%}
+            {{ exceptions.raise_compiler_error(
+                "Audience name '" ~ audience.name ~ "' in " ~ where
+                ~ " must be lower-case letters, digits and underscores (it names a view)") }}
+        {%- endif -%}
+        {%- if audience.channel not in ['email', 'sms', 'phone', 'ads'] -%}
+            {{ exceptions.raise_compiler_error(
+                "Audience '" ~ audience.name ~ "' in " ~ where ~ ": channel '" ~ audience.channel
+                ~ "' is not one of email, sms, phone, ads") }}
+        {%- endif -%}
+        {%- if audience.name in seen -%}
+            {{ exceptions.raise_compiler_error(
+                "Audience '" ~ audience.name ~ "' is declared twice in " ~ where) }}
+        {%- endif -%}
+        {%- do seen.append(audience.name) -%}
+    {%- endfor -%}
+    {{ return(declared) }}
+{%- endmacro %}
+
+{#
+    A row may reach a channel only with consent on it and an identifier for it.
+    Ads audiences match on hashed email or phone, so either will do.
+#}
+{% macro audience_contactable(channel, customer='customer') -%}
+    {%- if channel == 'email' -%}
+        {{ customer }}.has_email_consent and {{ customer }}.email is not null
+    {%- elif channel in ('sms', 'phone') -%}
+        {{ customer }}.has_{{ channel }}_consent and {{ customer }}.phone_e164 is not null
+    {%- else -%}
+        {{ customer }}.has_ads_consent and ({{ customer }}.email is not null or {{ customer }}.phone_e164 is not null)
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    on-run-end: one view per declared audience, audience_<name>, over
+    audience_membership. Views, not copies: they are always exactly the tested table.
+#}
+{% macro create_audience_views() -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set membership = adapter.get_relation(
+        database=target.database, schema=target.schema, identifier='audience_membership') -%}
+    {%- if membership is none -%}{{ return('') }}{%- endif -%}
+    {%- set statements = [] -%}
+    {%- for audience in audience_definitions() -%}
+        {%- do statements.append(
+            'create or replace view ' ~ adapter.quote(target.schema) ~ '.audience_' ~ audience.name
+            ~ ' as select * from ' ~ membership ~ " where audience_name = '" ~ audience.name ~ "'") -%}
+    {%- endfor -%}
+    {{ return(statements | join(';\n')) }}
+{%- endmacro %}

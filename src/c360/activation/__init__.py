@@ -1,0 +1,1 @@
+"""Activation: audience files for tools that read files instead of tables."""
