@@ -9,10 +9,12 @@
     a 100% change of two). Raise the share for one build when a big change is meant:
     --vars '{audience_change_fail_share: 1}'.
 #}
-{% test audience_size_change(model, changes_model, max_share, min_previous_size) %}
+{% test audience_size_change(model, changes_model, max_share, min_previous_size, stop_build=false) %}
+    {#- changes_model is the table's name, not a ref(): a ref would make dbt run this test
+        after the changes table is built, too late to stop it recording the removals -#}
     {%- set changes = adapter.get_relation(
-        database=changes_model.database, schema=changes_model.schema,
-        identifier=changes_model.identifier) if execute else none -%}
+        database=model.database, schema=model.schema, identifier=changes_model) if execute else none -%}
+    {%- set check_sql -%}
     with
 
     current_sizes as (
@@ -71,6 +73,17 @@
         previous_sizes.previous_size >= {{ min_previous_size }}
         and abs(coalesce(current_sizes.current_size, 0) - previous_sizes.previous_size)
         > {{ max_share }} * previous_sizes.previous_size
+    {%- endset -%}
+    {#- the failing variant stops the build with the reason, not just a count of rows -#}
+    {%- if stop_build and execute -%}
+        {%- set moved = run_query(check_sql) -%}
+        {%- if moved.rows | length > 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "Audience guard stopped the build: " ~ (moved.columns['failure_reason'].values() | join('; '))
+                ~ ". If this change is intended, rebuild with --vars '{audience_change_fail_share: 1}'.") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ check_sql }}
 {% endtest %}
 
 {#

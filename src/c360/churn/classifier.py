@@ -41,6 +41,9 @@ BASELINE_MODEL = "baseline_days_since_last_order"
 DRIVERS = 3
 DRIVER_CANDIDATES = 12
 IMPORTANCE_SAMPLE = 10_000
+# a driver must raise the probability by at least half a point: smaller pushes are noise and
+# would read "+0.00" in top_drivers
+MIN_PUSH = 0.005
 
 METRICS_SCHEMA = pa.schema(
     [
@@ -91,6 +94,7 @@ class Encoded:
 
     names: list[str]
     categorical: np.ndarray  # bool per feature
+    boolean: np.ndarray  # bool per feature
     categories: dict[str, list[str]]  # text feature -> known values (code = position)
 
 
@@ -115,7 +119,8 @@ def _fit_encoding(train: pa.Table) -> Encoded:
         for name, is_text in zip(names, categorical, strict=True)
         if is_text
     }
-    return Encoded(names, categorical, categories)
+    boolean = np.array([pa.types.is_boolean(train.schema.field(n).type) for n in names])
+    return Encoded(names, categorical, boolean, categories)
 
 
 def _matrix(table: pa.Table, encoded: Encoded) -> np.ndarray:
@@ -219,13 +224,14 @@ def evaluate_model(
 
 
 def _typical_values(matrix: np.ndarray, encoded: Encoded) -> np.ndarray:
-    """Per feature, the value occlusion puts in: the median, or the most frequent category."""
+    """Per feature, the value occlusion puts in: the median, or the most frequent category or
+    flag (a median of 0.5 for a true/false feature is a value no customer has)."""
     typical = np.empty(matrix.shape[1])
-    for j, is_text in enumerate(encoded.categorical):
+    for j, discrete in enumerate(encoded.categorical | encoded.boolean):
         column = matrix[:, j][~np.isnan(matrix[:, j])]
         if column.size == 0:
             typical[j] = np.nan
-        elif is_text:
+        elif discrete:
             values, counts = np.unique(column, return_counts=True)
             typical[j] = values[np.argmax(counts)]
         else:
@@ -236,17 +242,22 @@ def _typical_values(matrix: np.ndarray, encoded: Encoded) -> np.ndarray:
 def _occlusion_push(
     model: HistGradientBoostingClassifier,
     matrix: np.ndarray,
+    probability: np.ndarray,
     typical: np.ndarray,
     features: list[int],
 ) -> np.ndarray:
     """Per row and listed feature: probability minus the probability with that feature typical."""
-    probability = model.predict_proba(matrix)[:, 1]
     push = np.zeros((matrix.shape[0], len(features)))
     for position, j in enumerate(features):
-        original = matrix[:, j].copy()
-        matrix[:, j] = typical[j]
-        push[:, position] = probability - model.predict_proba(matrix)[:, 1]
-        matrix[:, j] = original
+        column = matrix[:, j]
+        # a row already at the typical value (or missing where it is missing) cannot move:
+        # skipping those rows is exact, and counts and flags are mostly at their median
+        moved = ~((column == typical[j]) | (np.isnan(column) & np.isnan(typical[j])))
+        if not moved.any():
+            continue
+        occluded = matrix[moved]
+        occluded[:, j] = typical[j]
+        push[moved, position] = probability[moved] - model.predict_proba(occluded)[:, 1]
     return push
 
 
@@ -255,8 +266,10 @@ def _driver_candidates(
 ) -> list[int]:
     """The features whose occlusion moves a sample of training rows' probability most."""
     rows = np.random.default_rng(seed).permutation(train_matrix.shape[0])[:IMPORTANCE_SAMPLE]
+    sample = train_matrix[np.sort(rows)]
     every = list(range(train_matrix.shape[1]))
-    importance = np.abs(_occlusion_push(model, train_matrix[np.sort(rows)], typical, every))
+    probability = model.predict_proba(sample)[:, 1]
+    importance = np.abs(_occlusion_push(model, sample, probability, typical, every))
     ranked = np.argsort(-importance.mean(axis=0), kind="stable")
     return sorted(int(j) for j in ranked[:DRIVER_CANDIDATES])
 
@@ -264,12 +277,13 @@ def _driver_candidates(
 def _drivers(
     model: HistGradientBoostingClassifier,
     matrix: np.ndarray,
+    probability: np.ndarray,
     typical: np.ndarray,
     candidates: list[int],
     encoded: Encoded,
 ) -> tuple[list[list[str | None]], list[str | None]]:
     """Top features pushing each row's probability up, by occlusion, and a readable summary."""
-    candidate_push = _occlusion_push(model, matrix, typical, candidates)
+    candidate_push = _occlusion_push(model, matrix, probability, typical, candidates)
     push = np.full(matrix.shape, -np.inf)
     push[:, candidates] = candidate_push
     order = np.argsort(-push, axis=1, kind="stable")[:, :DRIVERS]
@@ -279,7 +293,7 @@ def _drivers(
     for i, top in enumerate(order):
         parts = []
         for rank, j in enumerate(top):
-            up = push[i, j] > 0
+            up = push[i, j] >= MIN_PUSH
             drivers[rank].append(names[j] if up else None)
             if up:
                 parts.append(f"{names[j]}={_display(matrix[i, j], j, encoded)} (+{push[i, j]:.2f})")
@@ -326,7 +340,7 @@ def score_latest(
     train_matrix = _matrix(train, encoded)
     typical = _typical_values(train_matrix, encoded)
     candidates = _driver_candidates(model, train_matrix, typical, seed)
-    drivers, summaries = _drivers(model, matrix, typical, candidates, encoded)
+    drivers, summaries = _drivers(model, matrix, probability, typical, candidates, encoded)
     band = np.where(
         probability >= high_risk, "high", np.where(probability >= medium_risk, "medium", "low")
     )

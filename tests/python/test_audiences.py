@@ -1,0 +1,190 @@
+"""Audiences end to end: consent enforced in every row, changes kept across builds, the size
+guard stopping a build that would empty an audience, hashes and file exports."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from c360.activation.export import export_audiences
+from c360.datagen import generate
+from conftest import dbt, query
+
+pytestmark = pytest.mark.integration
+
+PERSONS = 600
+SEED = 19  # data of this module only
+VARS = "{as_of_date: '2026-01-01'}"
+EMAIL_AUDIENCES = ("high_value_at_risk", "lapsed_win_back", "new_customer_welcome")
+
+
+def build(raw: Path, db: Path, work: Path, *extra: str):
+    return dbt("build", "--vars", VARS, *extra, raw_path=raw, db_path=db, work_dir=work)
+
+
+def add_consent_events(raw: Path, rows: list[dict]) -> None:
+    path = raw / "consent_events.csv"
+    with path.open(newline="") as handle:
+        fields = next(csv.reader(handle))
+    with path.open("a", newline="") as handle:
+        csv.DictWriter(
+            handle, fieldnames=fields, quoting=csv.QUOTE_ALL, lineterminator="\n"
+        ).writerows(rows)
+
+
+def revoke(event_id: str, email: str) -> dict:
+    return {
+        "event_id": event_id,
+        "email": email,
+        "phone": "",
+        "customer_id": "",
+        "channel": "email",
+        "status": "revoked",
+        "lawful_basis": "consent",
+        "source_system": "preference_center",
+        "recorded_at": "2025-12-31 12:00:00",
+    }
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Three builds into one warehouse file: as exported; after one member revokes email
+    consent; after every email member revokes (which the guard must refuse)."""
+    work = tmp_path_factory.mktemp("audiences")
+    raw = work / "raw"
+    generate(PERSONS, SEED, raw, "csv")
+    db = work / "warehouse.duckdb"
+    first = build(raw, db, work / "first")
+    assert first.returncode == 0, first.stdout[-4000:]
+    snapshot = work / "first.duckdb"
+    shutil.copyfile(db, snapshot)
+
+    members = query(
+        db,
+        f"""select customer_id, email from audience_membership
+        where audience_name in {EMAIL_AUDIENCES} order by customer_id""",
+    )
+    leaver, leaver_email = members[0]
+    add_consent_events(raw, [revoke("K-test-leaver", leaver_email)])
+    second = build(raw, db, work / "second")
+    assert second.returncode == 0, second.stdout[-4000:]
+    after_second = work / "second.duckdb"
+    shutil.copyfile(db, after_second)
+
+    add_consent_events(
+        raw, [revoke(f"K-test-all-{i}", email) for i, (_, email) in enumerate(members)]
+    )
+    third = build(raw, db, work / "third")
+    return {
+        "first": snapshot,
+        "second": after_second,
+        "third": third,
+        "db": db,
+        "leaver": leaver,
+        "members": members,
+    }
+
+
+def test_no_audience_row_lacks_consent_on_its_channel(builds: dict) -> None:
+    db = builds["first"]
+    audiences = {
+        name for (name,) in query(db, "select distinct audience_name from audience_membership")
+    }
+    assert len(audiences) >= 5
+    offenders = query(
+        db,
+        """
+        select m.audience_name, m.customer_id
+        from audience_membership as m
+        inner join customer_360 as c using (customer_id)
+        where (m.channel = 'email' and not (c.has_email_consent and c.email is not null))
+            or (m.channel in ('sms', 'phone')
+                and not (case m.channel when 'sms' then c.has_sms_consent
+                    else c.has_phone_consent end and c.phone_e164 is not null))
+            or (m.channel = 'ads' and not c.has_ads_consent)
+        """,
+    )
+    assert offenders == []
+    # and consent is what keeps people out: predicates alone would admit more
+    excluded = query(
+        db,
+        """select count(*) from customer_360
+        where churn_risk_band = 'high' and historical_clv >= 1000 and not has_email_consent""",
+    )[0][0]
+    assert excluded > 0
+
+
+def test_every_audience_has_a_view_equal_to_its_rows(builds: dict) -> None:
+    db = builds["first"]
+    for (name,) in query(db, "select distinct audience_name from audience_membership"):
+        view = query(db, f"select count(*) from audience_{name}")[0][0]
+        rows = query(db, f"select count(*) from audience_membership where audience_name = '{name}'")
+        assert view == rows[0][0] > 0
+
+
+def test_a_revoked_consent_removes_the_member_and_logs_it(builds: dict) -> None:
+    db, leaver = builds["second"], builds["leaver"]
+    remaining = query(
+        db,
+        f"""select count(*) from audience_membership
+        where customer_id = '{leaver}' and channel = 'email'""",
+    )[0][0]
+    assert remaining == 0
+    changes = query(
+        db,
+        f"""select audience_name, change_type from audience_membership_changes
+        where customer_id = '{leaver}' order by changed_at, change_type""",
+    )
+    assert ("added" in {c for _, c in changes}) and ("removed" in {c for _, c in changes})
+    runs = query(db, "select count(distinct dbt_invocation_id) from audience_membership_changes")
+    assert runs[0][0] == 2
+    # the second build logged only what changed, not the whole membership again
+    second_run = query(
+        db,
+        """select count(*) from audience_membership_changes
+        where changed_at = (select max(changed_at) from audience_membership_changes)""",
+    )[0][0]
+    assert 0 < second_run < 10
+
+
+def test_a_build_that_would_empty_an_audience_fails_and_logs_nothing(builds: dict) -> None:
+    third = builds["third"]
+    assert third.returncode != 0
+    assert "Audience guard stopped the build: audience " in third.stdout
+    assert "members, more than the allowed change of 0.5" in third.stdout
+    runs = query(
+        builds["db"], "select count(distinct dbt_invocation_id) from audience_membership_changes"
+    )
+    assert runs[0][0] == 2, "the refused build must not record its removals"
+
+
+def test_hashes_are_sha256_of_the_normalised_identifiers(builds: dict) -> None:
+    rows = query(
+        builds["first"],
+        "select email, email_sha256, phone_e164, phone_sha256 from audience_membership limit 50",
+    )
+    for email, email_hash, phone, phone_hash in rows:
+        assert email_hash == (hashlib.sha256(email.encode()).hexdigest() if email else None)
+        assert phone_hash == (hashlib.sha256(phone.encode()).hexdigest() if phone else None)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_each_audience_exports_to_its_own_file(
+    builds: dict, tmp_path: Path, file_format: str
+) -> None:
+    written = export_audiences(builds["first"], tmp_path, file_format)
+    for name, rows in written.items():
+        path = tmp_path / f"{name}.{file_format}"
+        reader = "read_csv" if file_format == "csv" else "read_parquet"
+        assert duckdb.sql(f"select count(*) from {reader}('{path}')").fetchall()[0][0] == rows
+    assert (
+        sum(written.values())
+        == query(builds["first"], "select count(*) from audience_membership")[0][0]
+    )
+    with pytest.raises(ValueError, match="No audience nope"):
+        export_audiences(builds["first"], tmp_path, file_format, ["nope"])
