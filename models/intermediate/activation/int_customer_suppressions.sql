@@ -46,28 +46,19 @@ seeded as (
         reason
     from seed_keys
     where identifier_type = 'customer_id'
-    union all
-    select
-        contact_points.customer_id,
-        seed_keys.channel,
-        seed_keys.reason
-    from seed_keys
-    inner join contact_points
-        on
-            seed_keys.email_key = contact_points.contact_point_value
-            and contact_points.contact_point_type = 'email_key'
-    where seed_keys.identifier_type = 'email'
-    union all
-    select
-        contact_points.customer_id,
-        seed_keys.channel,
-        seed_keys.reason
-    from seed_keys
-    inner join contact_points
-        on
-            seed_keys.phone_e164 = contact_points.contact_point_value
-            and contact_points.contact_point_type = 'phone_e164'
-    where seed_keys.identifier_type = 'phone'
+    {% for identifier_type, point_type in [('email', 'email_key'), ('phone', 'phone_e164')] %}
+        union all
+        select
+            contact_points.customer_id,
+            seed_keys.channel,
+            seed_keys.reason
+        from seed_keys
+        inner join contact_points
+            on
+                seed_keys.{{ point_type }} = contact_points.contact_point_value
+                and contact_points.contact_point_type = '{{ point_type }}'
+        where seed_keys.identifier_type = '{{ identifier_type }}'
+    {% endfor %}
 ),
 
 unsubscribed as (

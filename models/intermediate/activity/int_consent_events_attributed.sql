@@ -17,33 +17,20 @@ contact_points as (
     select * from {{ ref('int_contact_points_mapped') }}
 ),
 
+-- the subject's identifiers, each an equi-join (an OR join would be a nested loop)
 subject_matches as (
-    select
-        consent_events.event_id,
-        contact_points.customer_id
-    from consent_events
-    inner join contact_points
-        on
-            contact_points.contact_point_type = 'email_key'
-            and consent_events.email_key = contact_points.contact_point_value
-    union
-    select
-        consent_events.event_id,
-        contact_points.customer_id
-    from consent_events
-    inner join contact_points
-        on
-            contact_points.contact_point_type = 'phone_e164'
-            and consent_events.phone_e164 = contact_points.contact_point_value
-    union
-    select
-        consent_events.event_id,
-        contact_points.customer_id
-    from consent_events
-    inner join contact_points
-        on
-            contact_points.contact_point_type = 'shop_customer_id'
-            and consent_events.customer_id = contact_points.contact_point_value
+    {% for point_type, column in [('email_key', 'email_key'), ('phone_e164', 'phone_e164'),
+        ('shop_customer_id', 'customer_id')] %}
+        select
+            consent_events.event_id,
+            contact_points.customer_id
+        from consent_events
+        inner join contact_points
+            on
+                contact_points.contact_point_type = '{{ point_type }}'
+                and consent_events.{{ column }} = contact_points.contact_point_value
+        {% if not loop.last %}union{% endif %}
+    {% endfor %}
 ),
 
 attributed as (
