@@ -1,7 +1,9 @@
 """Holdout evaluation of the churn classifier beside the days-since-last-order baseline.
 
 Trains on earlier labelled snapshots of churn_features and tests on the latest labelled
-one (c360.churn); the metrics land in the churn_model_metrics mart. With too little
+one (c360.churn); the metrics land in the churn_model_metrics mart. Only a deterministic
+sample of labelled rows (var churn_max_training_rows, by a hash of the key and the seed)
+leaves the warehouse, so memory stays flat as the customer base grows. With too little
 history (a new data set) the table is empty and the build goes on.
 """
 
@@ -12,13 +14,12 @@ def model(dbt, session):
 
     from c360.churn import METRICS_SCHEMA, NotEnoughHistory, evaluate_model
 
-    features = dbt.ref("churn_features").arrow().read_all()
+    seed = int(dbt.config.get("churn_seed"))
+    cap = int(dbt.config.get("churn_max_training_rows"))
+    labelled = dbt.ref("churn_features").filter("churned_next_90d is not null")
+    sample = labelled.order(f"md5(churn_feature_id || '{seed}')").limit(cap)
     try:
-        result = evaluate_model(
-            features,
-            seed=int(dbt.config.get("churn_seed")),
-            max_training_rows=int(dbt.config.get("churn_max_training_rows")),
-        )
+        result = evaluate_model(sample.arrow().read_all(), seed=seed, max_training_rows=cap)
     except NotEnoughHistory as reason:
         logging.getLogger("c360").warning("churn model not evaluated: %s", reason)
         result = METRICS_SCHEMA.empty_table()

@@ -1,7 +1,9 @@
 """Churn probability, risk band and top drivers for the latest churn_features snapshot.
 
-Fits the classifier on every labelled snapshot (c360.churn) and scores the latest one.
-With too little history (a new data set) the table is empty and the build goes on.
+Fits the classifier on a deterministic sample of labelled snapshots (var
+churn_max_training_rows, by a hash of the key and the seed) and scores every customer of
+the latest one (c360.churn). With too little history (a new data set) the table is empty
+and the build goes on.
 """
 
 
@@ -9,14 +11,25 @@ def model(dbt, session):
     dbt.config(materialized="table")
     import logging
 
+    import pyarrow as pa
+
     from c360.churn import SCORES_SCHEMA, NotEnoughHistory, score_latest
 
-    features = dbt.ref("churn_features").arrow().read_all()
+    seed = int(dbt.config.get("churn_seed"))
+    cap = int(dbt.config.get("churn_max_training_rows"))
+    features = dbt.ref("churn_features")
+    sample = (
+        features.filter("churned_next_90d is not null")
+        .order(f"md5(churn_feature_id || '{seed}')")
+        .limit(cap)
+    )
+    latest_date = features.aggregate("max(snapshot_date)").fetchall()[0][0]
+    latest = features.filter(f"snapshot_date = date '{latest_date}'")
     try:
         result = score_latest(
-            features,
-            seed=int(dbt.config.get("churn_seed")),
-            max_training_rows=int(dbt.config.get("churn_max_training_rows")),
+            pa.concat_tables([sample.arrow().read_all(), latest.arrow().read_all()]),
+            seed=seed,
+            max_training_rows=cap,
             high_risk=float(dbt.config.get("churn_high_risk")),
             medium_risk=float(dbt.config.get("churn_medium_risk")),
         )
