@@ -18,16 +18,46 @@ from c360.churn import (
 )
 
 SNAPSHOTS = [dt.date(2025, month, 1) for month in range(1, 9)]
-FEATURES = (
-    "tenure_days days_since_last_order days_since_last_web_session orders_30d orders_90d "
-    "orders_180d orders_365d orders_lifetime revenue_30d revenue_90d revenue_180d revenue_365d "
-    "revenue_lifetime avg_order_value_365d orders_prior_90d revenue_prior_90d orders_trend_90d "
-    "revenue_trend_90d in_store_share_365d loyalty_tier tickets_90d complaints_90d "
-    "unresolved_complaints tickets_lifetime web_sessions_30d web_sessions_90d "
-    "web_sessions_prior_90d web_sessions_trend_90d product_views_30d product_views_90d "
-    "email_opens_90d email_clicks_90d email_opens_prior_90d email_opens_trend_90d "
-    "has_email_consent has_sms_consent has_phone_consent has_ads_consent"
-).split()
+FEATURES = [
+    "tenure_days",
+    "days_since_last_order",
+    "days_since_last_web_session",
+    "orders_30d",
+    "orders_90d",
+    "orders_180d",
+    "orders_365d",
+    "orders_lifetime",
+    "revenue_30d",
+    "revenue_90d",
+    "revenue_180d",
+    "revenue_365d",
+    "revenue_lifetime",
+    "avg_order_value_365d",
+    "orders_prior_90d",
+    "revenue_prior_90d",
+    "orders_trend_90d",
+    "revenue_trend_90d",
+    "in_store_share_365d",
+    "loyalty_tier",
+    "tickets_90d",
+    "complaints_90d",
+    "unresolved_complaints",
+    "tickets_lifetime",
+    "web_sessions_30d",
+    "web_sessions_90d",
+    "web_sessions_prior_90d",
+    "web_sessions_trend_90d",
+    "product_views_30d",
+    "product_views_90d",
+    "email_opens_90d",
+    "email_clicks_90d",
+    "email_opens_prior_90d",
+    "email_opens_trend_90d",
+    "has_email_consent",
+    "has_sms_consent",
+    "has_phone_consent",
+    "has_ads_consent",
+]
 
 
 def make_features(
@@ -96,7 +126,9 @@ def make_features(
         "revenue_trend_90d": (orders_90 - orders_prior) * aov,
         "in_store_share_365d": rng.beta(1, 3, rows),
         "loyalty_tier": pa.array(
-            rng.choice(np.array([None, "bronze", "silver", "gold"]), rows, p=[0.5, 0.3, 0.15, 0.05]),
+            rng.choice(
+                np.array([None, "bronze", "silver", "gold"]), rows, p=[0.5, 0.3, 0.15, 0.05]
+            ),
             pa.string(),
         ),
         "tickets_90d": tickets,
@@ -135,7 +167,8 @@ def latest_rows(table: pa.Table) -> np.ndarray:
 
 def metric_values(table: pa.Table) -> dict[str, float]:
     """model_metric_id -> metric value."""
-    return dict(zip(*table.select(["model_metric_id", "metric_value"]).to_pydict().values()))
+    columns = table.select(["model_metric_id", "metric_value"]).to_pydict()
+    return dict(zip(columns["model_metric_id"], columns["metric_value"], strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -149,11 +182,11 @@ def metrics(table: pa.Table) -> pa.Table:
 
 
 @pytest.fixture(scope="module")
-def extreme(table: pa.Table) -> tuple[pa.Table, str]:
-    """The table where one latest customer has not ordered for 364 days, nothing else unusual,
+def extreme() -> tuple[pa.Table, str]:
+    """A table where one latest customer has not ordered for 364 days, nothing else unusual,
     and a few latest customers hold a loyalty tier unseen in training."""
-    first, *others = latest_rows(table)[:4]
-    changed = table
+    changed = make_features(customers=1000, seed=1)
+    first, *others = latest_rows(changed)[:4]
     for name, value in [
         ("days_since_last_order", 364),
         ("unresolved_complaints", 0),
@@ -212,7 +245,7 @@ def test_training_rows_are_capped(table: pa.Table) -> None:
 
 
 def test_random_labels_give_chance_auc() -> None:
-    value = metric_values(evaluate_model(make_features(random_labels=True)))
+    value = metric_values(evaluate_model(make_features(customers=2000, random_labels=True)))
     assert 0.45 < value["churn_classifier|roc_auc"] < 0.55
 
 
@@ -234,8 +267,8 @@ def test_precision_at_top_decile_counts_the_top_tenth_breaking_ties_by_customer(
 
 def test_only_the_latest_snapshot_is_scored_each_customer_once(scores: pa.Table) -> None:
     assert scores.schema == SCORES_SCHEMA
-    assert scores.num_rows == 3000
-    assert len(set(scores.column("customer_id").to_pylist())) == 3000
+    assert scores.num_rows == 1000
+    assert len(set(scores.column("customer_id").to_pylist())) == 1000
     assert set(scores.column("snapshot_date").to_pylist()) == {SNAPSHOTS[-1]}
 
 
@@ -243,13 +276,15 @@ def test_probabilities_and_bands_follow_the_thresholds(scores: pa.Table) -> None
     probability = scores.column("churn_probability").to_numpy()
     band = np.array(scores.column("churn_risk_band").to_pylist())
     assert ((probability >= 0) & (probability <= 1)).all()
-    assert (band == np.where(probability >= 0.7, "high", np.where(probability >= 0.4, "medium", "low"))).all()
+    assert (
+        band == np.where(probability >= 0.7, "high", np.where(probability >= 0.4, "medium", "low"))
+    ).all()
     assert {"high", "medium", "low"} <= set(band)
 
 
 def test_drivers_are_features_pushing_risk_up_in_order(scores: pa.Table) -> None:
     rows = scores.to_pylist()
-    assert sum(row["driver_1"] is not None for row in rows) > 2000
+    assert sum(row["driver_1"] is not None for row in rows) > 500
     for row in rows:
         drivers = [row["driver_1"], row["driver_2"], row["driver_3"]]
         named = [d for d in drivers if d is not None]
@@ -273,7 +308,7 @@ def test_a_year_without_an_order_is_the_top_driver(
 
 
 def test_a_new_feature_in_the_sql_flows_through() -> None:
-    features = make_features(customers=1000, seed=4)
+    features = make_features(customers=600, seed=4)
     signal = np.random.default_rng(5).random(features.num_rows)
     labels = pc.if_else(
         pc.is_valid(features.column("churned_next_90d")), pa.array(signal > 0.7), None
@@ -289,11 +324,11 @@ def test_a_new_feature_in_the_sql_flows_through() -> None:
 
 
 def test_same_input_and_seed_give_the_same_output_whatever_the_row_order() -> None:
-    features = make_features(customers=500, seed=2)
+    features = make_features(customers=300, seed=2)
     shuffled = features.take(np.random.default_rng(1).permutation(features.num_rows))
     assert score_latest(features, seed=3).equals(score_latest(shuffled, seed=3))
-    assert evaluate_model(features, seed=3, max_training_rows=1500).equals(
-        evaluate_model(shuffled, seed=3, max_training_rows=1500)
+    assert evaluate_model(features, seed=3, max_training_rows=1000).equals(
+        evaluate_model(shuffled, seed=3, max_training_rows=1000)
     )
 
 
@@ -310,7 +345,7 @@ def test_too_little_history_fails_clearly() -> None:
     label = "churned_next_90d"
     unlabelled = with_column(features, label, pa.nulls(features.num_rows, pa.bool_()))
     for function in (evaluate_model, score_latest):
-        with pytest.raises(NotEnoughHistory, match="no labelled snapshot|found 0"):
+        with pytest.raises(NotEnoughHistory, match=r"no labelled snapshot|found 0"):
             function(unlabelled)
     one_snapshot = make_features(customers=200, snapshots=SNAPSHOTS[:2], unlabelled=1)
     with pytest.raises(NotEnoughHistory, match="2 labelled snapshots, found 1"):

@@ -25,10 +25,16 @@ suppressions as (
     select * from {{ ref('int_customer_suppressions') }}
 ),
 
+latest_snapshot as (
+    select max(snapshot_date) as snapshot_date
+    from churn_features
+),
+
 latest_features as (
     select churn_features.*
     from churn_features
-    where churn_features.snapshot_date = (select max(snapshot_date) from churn_features)
+    inner join latest_snapshot
+        on churn_features.snapshot_date = latest_snapshot.snapshot_date
 ),
 
 members as (
@@ -38,9 +44,10 @@ members as (
             '{{ audience.channel }}' as channel,
             customer.customer_id
         from customers as customer
-        left join latest_features as features
+        -- every predicate may use features and signals, whether this one does or not
+        left join latest_features as features  -- noqa: ST11
             on customer.customer_id = features.customer_id
-        left join signals
+        left join signals  -- noqa: ST11
             on customer.customer_id = signals.customer_id
         where
             ({{ audience.predicate }})
