@@ -130,7 +130,7 @@ def test_component_fast_path_equals_edge_by_edge_guarded_clustering() -> None:
     # than the size cap, must-link and cannot-link decisions; both paths must agree exactly
     rng = random.Random(5)
     names = ["ann", "anne", "bob", "mary", "mark", "jennifer", "jenifer", None, ""]
-    births = [D1, D2, None, None]
+    births = [D1, D2, dt.date(1950, 3, 1), None, None]
     rows = records(*[(f"r{i:03d}", rng.choice(names), rng.choice(births)) for i in range(300)])
     edges = []
     for _ in range(600):

@@ -201,7 +201,8 @@ def _components_needing_guards(
     if birth_valid.any():
         days = pc.cast(births, pa.int32()).to_numpy(zero_copy_only=False)
         keys = np.unique(
-            (component[birth_valid].astype(np.int64) << 32) + days[birth_valid].astype(np.int64)
+            (component[birth_valid].astype(np.int64) << 32)
+            + (days[birth_valid].astype(np.int64) + (1 << 31))  # days before 1970 are negative
         )
         counts = np.bincount(keys >> 32, minlength=n)
         needs |= counts > 1
