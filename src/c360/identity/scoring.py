@@ -45,10 +45,10 @@ PAIR_SCHEMA = pa.schema(
 
 def splink_connection(threads: int = 2) -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB connection for Splink, memory-capped so it spills to disk
-    (C360_SPLINK_MEMORY_LIMIT, default 6GB) instead of taking the machine from dbt's own."""
+    (C360_SPLINK_MEMORY_LIMIT, default 2GB) instead of taking the machine from dbt's own."""
     con = duckdb.connect()
     con.sql(f"set threads = {int(threads)}")
-    limit = os.environ.get("C360_SPLINK_MEMORY_LIMIT", "6GB")
+    limit = os.environ.get("C360_SPLINK_MEMORY_LIMIT", "2GB")
     con.sql(f"set memory_limit = '{limit}'")
     # an in-memory database spills to ./.tmp by default: keep it out of the project
     spill = os.environ.get("C360_SPLINK_TEMP_DIR", str(Path(tempfile.gettempdir()) / "c360_splink"))
