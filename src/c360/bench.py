@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -89,13 +90,29 @@ class TreeSampler(threading.Thread):
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.peak_at = pid, interval, 0, 0.0
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            self.peak = max(self.peak, _process_tree_rss(self.pid))
+            rss = _process_tree_rss(self.pid)
+            if rss > self.peak:
+                self.peak, self.peak_at = rss, time.time()
             self.stopped.wait(self.interval)
+
+
+def _running_at(results: list[dict], moment: float) -> list[str]:
+    """Names of the nodes whose execution spans `moment` (epoch seconds)."""
+    names = []
+    for result in results:
+        for step in result.get("timing", []):
+            if step.get("name") != "execute" or not step.get("started_at"):
+                continue
+            started = datetime.fromisoformat(step["started_at"].replace("Z", "+00:00"))
+            completed = datetime.fromisoformat(step["completed_at"].replace("Z", "+00:00"))
+            if started.timestamp() <= moment <= completed.timestamp():
+                names.append(result["unique_id"].split(".")[-1])
+    return names
 
 
 def dbt_build(raw: Path, work: Path) -> dict:
@@ -153,6 +170,7 @@ def dbt_build(raw: Path, work: Path) -> dict:
         "dbt_elapsed_seconds": round(run_results["elapsed_time"], 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "peak_rss_tree_sampled_mb": round(sampler.peak / 2**20),
+        "peak_rss_during": _running_at(run_results["results"], sampler.peak_at),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "nodes": len(nodes),
         "nodes_passed": sum(n["status"] in ("success", "pass") for n in nodes),
@@ -244,8 +262,10 @@ def report(result: dict, slowest: int = 12) -> None:
         f"dbt build            {build['wall_seconds']:.1f} s wall "
         f"(dbt {build['dbt_elapsed_seconds']:.1f} s), {build['nodes_passed']}/{build['nodes']} "
         f"nodes pass, peak RSS {build['peak_rss_mb']:,d} MB "
-        f"(process tree sampled: {build['peak_rss_tree_sampled_mb']:,d} MB)"
+        f"(process tree sampled: {build['peak_rss_tree_sampled_mb']:,d} MB, during "
+        f"{', '.join(build['peak_rss_during']) or 'dbt start-up or parsing'})"
     )
+    print(f"dbt process CPU      {build['cpu_seconds']:.1f} s (user + system)")
     print(
         f"person records       {result['person_records']:,d} -> {result['customers']:,d} customers"
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +29,7 @@ import pyarrow.compute as pc
 NAME_SIMILARITY = 0.92
 
 
+@lru_cache(maxsize=1 << 18)  # first names repeat: the same pairs come back many times
 def jaro_winkler(a: str, b: str) -> float:
     """Jaro-Winkler similarity (prefix scale 0.1, up to 4 characters)."""
     if a == b:
@@ -62,7 +64,7 @@ def names_compatible(left: set[str], right: set[str]) -> bool:
     return all(a == b or jaro_winkler(a, b) >= NAME_SIMILARITY for a in left for b in right)
 
 
-@dataclass
+@dataclass(slots=True)
 class Cluster:
     members: list[str]
     birth_dates: set = field(default_factory=set)
@@ -116,7 +118,9 @@ class GuardedClusters:
 
     def refusal(self, a: Cluster, b: Cluster) -> str | None:
         """Why a and b must stay apart, or None."""
-        if a.cannot_link & set(b.members) or b.cannot_link & set(a.members):
+        if (a.cannot_link and not a.cannot_link.isdisjoint(b.members)) or (
+            b.cannot_link and not b.cannot_link.isdisjoint(a.members)
+        ):
             return "cannot_link"
         if len(a.birth_dates | b.birth_dates) > 1:
             return "birth_date"
@@ -178,6 +182,12 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
     return label
 
 
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an int64 array."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+
+
 def _components_needing_guards(
     component: np.ndarray,
     records: pa.Table,
@@ -200,7 +210,7 @@ def _components_needing_guards(
     birth_valid = multi & ~np.asarray(pc.is_null(births).to_numpy(zero_copy_only=False), bool)
     if birth_valid.any():
         days = pc.cast(births, pa.int32()).to_numpy(zero_copy_only=False)
-        keys = np.unique(
+        keys = _sorted_unique(
             (component[birth_valid].astype(np.int64) << 32)
             + (days[birth_valid].astype(np.int64) + (1 << 31))  # days before 1970 are negative
         )
@@ -213,7 +223,7 @@ def _components_needing_guards(
     name_index = encoded.indices.to_numpy(zero_copy_only=False)
     name_valid = multi & ~np.asarray(pc.is_null(encoded.indices).to_numpy(zero_copy_only=False))
     if name_valid.any():
-        keys = np.unique(
+        keys = _sorted_unique(
             (component[name_valid].astype(np.int64) << 32) + name_index[name_valid].astype(np.int64)
         )
         owners = keys >> 32
@@ -317,17 +327,26 @@ def cluster_records(
     slow = needs[component]
 
     # fast path: connected components, confidence = strongest edge a record takes part in
-    decisions = Decisions(accepted=int(np.count_nonzero(~slow) - np.unique(component[~slow]).size))
+    fast_components = np.count_nonzero(np.bincount(component[~slow], minlength=n))
+    decisions = Decisions(accepted=int(np.count_nonzero(~slow) - fast_components))
     confidence = np.full(n, -np.inf)
     edge_probability = strong.column("match_probability").to_numpy()
     np.maximum.at(confidence, left, edge_probability)
     np.maximum.at(confidence, right, edge_probability)
     confidence[np.isneginf(confidence)] = 1.0  # a singleton is certainly its own customer
+    # customer id: hash of each component's smallest record key (rank in sorted order)
     order = pc.sort_indices(ids).to_numpy()
-    labels, first = np.unique(component[order], return_index=True)
-    smallest = ids.take(pa.array(order[first])).to_pylist()
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    smallest_rank = np.full(n, n, np.int64)
+    np.minimum.at(smallest_rank, component, rank)
+    labels = np.flatnonzero(smallest_rank < n)
+    smallest = ids.take(pa.array(order[smallest_rank[labels]])).to_pylist()
+    sha256 = hashlib.sha256
     customer_of = np.empty(n, dtype=object)
-    customer_of[labels] = [customer_id_for([record_id]) for record_id in smallest]
+    customer_of[labels] = [
+        "cus_" + sha256(record_id.encode()).hexdigest()[:16] for record_id in smallest
+    ]
     customer = customer_of[component]
 
     # guarded path: edge by edge, only where a guard may refuse
