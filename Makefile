@@ -8,6 +8,11 @@ DBT := $(BIN)/dbt
 export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export C360_RAW_PATH ?= data/sample
 export C360_RAW_FORMAT ?= csv
+# `make bench`: run folder, raw data cache (Parquet, per persons and seed), extra arguments
+# (e.g. BENCH_ARGS=--no-naive).
+BENCH_OUT ?= bench/$(PERSONS)_seed$(SEED)
+BENCH_DATA ?= bench/data
+BENCH_ARGS ?=
 export C360_DUCKDB_PATH ?= target/customer_360.duckdb
 # The published copy BI tools read (see README, "Querying from a BI tool").
 export C360_SERVING_PATH ?= target/serving/customer_360.duckdb
@@ -16,8 +21,13 @@ PERSONS ?= 20000
 SEED ?= 1
 OUT ?= data/generated/$(PERSONS)_seed$(SEED)
 FORMAT ?= csv
+# `make bench`: run folder, raw data cache (Parquet, per persons and seed), extra arguments
+# (e.g. BENCH_ARGS=--no-naive).
+BENCH_OUT ?= bench/$(PERSONS)_seed$(SEED)
+BENCH_DATA ?= bench/data
+BENCH_ARGS ?=
 
-.PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate clean
+.PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate bench clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +81,12 @@ train: setup
 evaluate: setup
 	$(BIN)/python -m c360.identity.evaluate --db $(C360_DUCKDB_PATH) \
 		--truth $(C360_RAW_PATH)/truth_person_records.csv
+
+## bench: generate PERSONS/SEED (cached), dbt build into a fresh warehouse, report time,
+## memory, records/s and accuracy beside the naive Splink set-up; writes BENCH_OUT/result.json
+bench: setup
+	$(BIN)/python -m c360.bench --persons $(PERSONS) --seed $(SEED) --out $(BENCH_OUT) \
+		--data $(BENCH_DATA) $(BENCH_ARGS)
 
 docs: setup
 	$(DBT) docs generate

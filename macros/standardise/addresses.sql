@@ -1,10 +1,18 @@
 {#
-    Street matching key: lower case, accents folded, punctuation dropped, and the
-    street-type word standardised through seed `street_suffixes`
-    ('12 Main Street.' and '12 main st' both give '12 main st').
+    Street words: lower case, accents folded, punctuation dropped, single spaces
+    ('12 Main Street.' -> '12 main street'); NULL when nothing is left.
+    Computed once in `parsed`, so the suffix lookup below reads a plain column.
 #}
-{% macro street_key(column) -%}
-    {%- set words = 'trim(' ~ regexp_replace_all(regexp_replace_all(fold_accents('lower(' ~ clean_text(column) ~ ')'), '[^a-z0-9 ]', ' '), ' +', ' ') ~ ')' -%}
+{% macro street_words(column) -%}
+    nullif(trim({{ regexp_replace_all(regexp_replace_all(fold_accents('lower(' ~ clean_text(column) ~ ')'), '[^a-z0-9 ]', ' '), ' +', ' ') }}), '')
+{%- endmacro %}
+
+{#
+    Street matching key from street_words: the street-type word standardised
+    through seed `street_suffixes` ('12 main street' and '12 main st' both give
+    '12 main st').
+#}
+{% macro street_key(words) -%}
     {%- set last_word = dbt.split_part(words, "' '", -1) -%}
     nullif(
         coalesce(

@@ -125,6 +125,37 @@ def test_clustering_is_deterministic_whatever_the_pair_order() -> None:
     )
 
 
+def test_component_fast_path_equals_edge_by_edge_guarded_clustering() -> None:
+    # households of look-alikes: shared and conflicting birth dates and names, chains longer
+    # than the size cap, must-link and cannot-link decisions; both paths must agree exactly
+    rng = random.Random(5)
+    names = ["ann", "anne", "bob", "mary", "mark", "jennifer", "jenifer", None, ""]
+    births = [D1, D2, dt.date(1950, 3, 1), None, None]
+    rows = records(*[(f"r{i:03d}", rng.choice(names), rng.choice(births)) for i in range(300)])
+    edges = []
+    for _ in range(600):
+        i = rng.randrange(300)
+        j = min(299, max(0, i + rng.randint(-6, 6)))
+        if i != j:
+            edges.append((f"r{i:03d}", f"r{j:03d}", round(rng.uniform(0.5, 1.0), 2)))
+    edges.append(("r001", "orphan", 0.99))
+    decisions = {
+        "must_link": [("r010", "r200"), ("r020", "r021")],
+        "cannot_link": [("r030", "r033")],
+    }
+    for guarded in (True, False):
+        for cap in (4, 50):
+            fast, fast_counts = cluster_records(
+                rows, pairs(*edges), 0.7, cap, guarded=guarded, **decisions
+            )
+            slow, slow_counts = cluster_records(
+                rows, pairs(*edges), 0.7, cap, guarded=guarded, split_components=False, **decisions
+            )
+            assert fast.equals(slow)
+            assert fast_counts == slow_counts
+    assert len(set(customers(fast).values())) < 300 - 50  # it did merge a lot
+
+
 def test_name_similarity() -> None:
     assert jaro_winkler("martha", "marhta") > 0.96
     assert names_compatible({"jennifer"}, {"jenifer"})

@@ -39,7 +39,7 @@ final as (
 
         -- strings
         street_address,
-        street_key,
+        {{ street_key('street_words') }} as street_key,
         city,
         postal_code,
         country,

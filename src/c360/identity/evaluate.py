@@ -112,26 +112,30 @@ def read_truth(path: Path) -> pa.Table:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+def evaluate(db: Path, truth_path: Path, naive: bool = True) -> dict[str, dict[str, float]]:
+    """Metrics of the build's customer_identifiers, of its pairs without guards and (naive)
+    of the naive Splink set-up on the same records; naive_splink also carries `seconds`,
+    the wall time of the naive set-up alone (training, prediction, clustering)."""
     from c360.identity.naive import naive_clusters
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="warehouse built by dbt")
-    parser.add_argument("--truth", type=Path, required=True, help="truth_person_records.csv")
-    parser.add_argument("--no-naive", action="store_true", help="skip the naive Splink baseline")
-    args = parser.parse_args(argv)
-    truth = read_truth(args.truth)
-    with duckdb.connect(str(args.db), read_only=True) as con:
+    truth = read_truth(truth_path)
+    with duckdb.connect(str(db), read_only=True) as con:
         ours = con.sql(IDENTIFIERS_SQL).arrow().read_all()
         records = (
             con.sql("select * from intermediate.int_person_records_unioned").arrow().read_all()
         )
     results = {"customer_360": cluster_metrics(ours, truth)}
-    results["same_pairs_no_guards"] = cluster_metrics(unguarded_clusters(args.db, records), truth)
-    if not args.no_naive:
+    results["same_pairs_no_guards"] = cluster_metrics(unguarded_clusters(db, records), truth)
+    if naive:
         started = time.perf_counter()
-        results["naive_splink"] = cluster_metrics(naive_clusters(records), truth)
-        results["naive_splink"]["seconds"] = time.perf_counter() - started
+        clusters = naive_clusters(records)
+        seconds = time.perf_counter() - started
+        results["naive_splink"] = {**cluster_metrics(clusters, truth), "seconds": seconds}
+    return results
+
+
+def print_metrics(results: dict[str, dict[str, float]]) -> None:
+    """One column per set-up, one row per metric."""
     names = list(results)
     print(f"{'metric':22s}" + "".join(f"{n:>22s}" for n in names))
     for metric in results["customer_360"]:
@@ -139,6 +143,15 @@ def main(argv: list[str] | None = None) -> None:
             f"{metric:22s}"
             + "".join(f"{results[n].get(metric, float('nan')):22.4f}" for n in names)
         )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="warehouse built by dbt")
+    parser.add_argument("--truth", type=Path, required=True, help="truth_person_records.csv")
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive Splink baseline")
+    args = parser.parse_args(argv)
+    print_metrics(evaluate(args.db, args.truth, naive=not args.no_naive))
 
 
 if __name__ == "__main__":

@@ -45,10 +45,10 @@ PAIR_SCHEMA = pa.schema(
 
 def splink_connection(threads: int = 2) -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB connection for Splink, memory-capped so it spills to disk
-    (C360_SPLINK_MEMORY_LIMIT, default 6GB) instead of taking the machine from dbt's own."""
+    (C360_SPLINK_MEMORY_LIMIT, default 2GB) instead of taking the machine from dbt's own."""
     con = duckdb.connect()
     con.sql(f"set threads = {int(threads)}")
-    limit = os.environ.get("C360_SPLINK_MEMORY_LIMIT", "6GB")
+    limit = os.environ.get("C360_SPLINK_MEMORY_LIMIT", "2GB")
     con.sql(f"set memory_limit = '{limit}'")
     # an in-memory database spills to ./.tmp by default: keep it out of the project
     spill = os.environ.get("C360_SPLINK_TEMP_DIR", str(Path(tempfile.gettempdir()) / "c360_splink"))
@@ -88,13 +88,31 @@ def level_labels(model: dict) -> dict[str, dict[int, str]]:
 
 
 def explain(pairs: pa.Table, labels: dict[str, dict[int, str]]) -> pa.Array:
-    """One readable string per pair: which level each comparison reached."""
+    """One readable string per pair: which level each comparison reached.
+
+    Vectorised (Arrow take + join): at 1M persons there are millions of pairs, and one
+    Python string per pair and comparison cost more time and memory than scoring them.
+    """
     parts = []
     for column, mapping in labels.items():
-        values = pairs.column(column).to_pylist()
         name = column.removeprefix("gamma_")
-        parts.append([f"{name}: {mapping.get(v, v)}" for v in values])
-    return pa.array(["; ".join(row) for row in zip(*parts, strict=True)], type=pa.string())
+        values = pc.cast(pairs.column(column), pa.int64())
+        low, high = min(mapping), max(mapping)
+        texts = pa.array(
+            [f"{name}: {mapping.get(v, v)}" for v in range(low, high + 1)], pa.string()
+        )
+        known = pc.fill_null(
+            pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high)), False
+        )
+        taken = pc.take(texts, pc.if_else(known, pc.subtract(values, low), 0))
+        other = pc.binary_join_element_wise(
+            f"{name}: ", pc.fill_null(pc.cast(values, pa.string()), "None"), ""
+        )
+        parts.append(pc.if_else(known, taken, other))
+    if not parts:
+        return pa.array([""] * pairs.num_rows, pa.string())
+    joined = pc.binary_join_element_wise(*parts, "; ")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
 def score_pairs(
