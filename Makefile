@@ -17,7 +17,7 @@ SEED ?= 1
 OUT ?= data/generated/$(PERSONS)_seed$(SEED)
 FORMAT ?= csv
 
-.PHONY: setup build publish test lint pytest generate docs sample train evaluate clean
+.PHONY: setup build publish test lint pytest generate docs sample train evaluate sar clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,15 @@ train: setup
 evaluate: setup
 	$(BIN)/python -m c360.identity.evaluate --db $(C360_DUCKDB_PATH) \
 		--truth $(C360_RAW_PATH)/truth_person_records.csv
+
+## sar: subject-access export of EMAIL (and/or PHONE) from $(C360_DUCKDB_PATH) to one JSON file
+## (OUT=... to choose it; CUSTOMER_ID=... when the identifiers are shared by several customers)
+SAR_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),target/sar/access_export.json)
+sar: setup
+	@if [ -z "$(EMAIL)$(PHONE)" ]; then echo "usage: make sar EMAIL=... [PHONE=...] [OUT=file.json]" >&2; exit 2; fi
+	$(BIN)/python -m c360.privacy.access_export --db $(C360_DUCKDB_PATH) --out $(SAR_OUT) \
+		$(if $(EMAIL),--email '$(EMAIL)') $(if $(PHONE),--phone '$(PHONE)') \
+		$(if $(CUSTOMER_ID),--customer-id '$(CUSTOMER_ID)')
 
 docs: setup
 	$(DBT) docs generate
