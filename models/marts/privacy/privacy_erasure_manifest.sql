@@ -25,8 +25,7 @@ final as (
         -- ids
         {{ dbt.concat([
             'erased_customers.request_id', "'|'", 'erased_customers.customer_id', "'|'",
-            'linked_records.source_table', "'|'", 'linked_records.source_record_id']) }}
-            as erasure_manifest_id,
+            'linked_records.source_table', "'|'", 'linked_records.source_record_id']) }} as erasure_manifest_id,
         erased_customers.request_id,
         erased_customers.customer_id,
         linked_records.source_record_id,
