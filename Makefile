@@ -27,7 +27,7 @@ BENCH_OUT ?= bench/$(PERSONS)_seed$(SEED)
 BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
 
-.PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate bench clean
+.PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate bench sar clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,15 @@ evaluate: setup
 bench: setup
 	$(BIN)/python -m c360.bench --persons $(PERSONS) --seed $(SEED) --out $(BENCH_OUT) \
 		--data $(BENCH_DATA) $(BENCH_ARGS)
+
+## sar: subject-access export of EMAIL (and/or PHONE) from $(C360_DUCKDB_PATH) to one JSON file
+## (OUT=... to choose it; CUSTOMER_ID=... when the identifiers are shared by several customers)
+SAR_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),target/sar/access_export.json)
+sar: setup
+	@if [ -z "$(EMAIL)$(PHONE)" ]; then echo "usage: make sar EMAIL=... [PHONE=...] [OUT=file.json]" >&2; exit 2; fi
+	$(BIN)/python -m c360.privacy.access_export --db $(C360_DUCKDB_PATH) --out $(SAR_OUT) \
+		$(if $(EMAIL),--email '$(EMAIL)') $(if $(PHONE),--phone '$(PHONE)') \
+		$(if $(CUSTOMER_ID),--customer-id '$(CUSTOMER_ID)')
 
 docs: setup
 	$(DBT) docs generate

@@ -160,16 +160,22 @@ def test_identity_accuracy_floor(warehouses: dict[str, Path], raw_csv: Path) -> 
 
 
 def test_every_person_record_has_exactly_one_customer(warehouses: dict[str, Path]) -> None:
-    records, identified, distinct = query(
+    # customer_identifiers holds every person record except those of erased customers
+    records, clustered, identified, distinct, erased = query(
         warehouses["csv"],
         """
         select
             (select count(*) from intermediate.int_person_records_unioned),
+            (select count(distinct person_record_id)
+                from intermediate.int_person_records_clustered),
             (select count(*) from customer_identifiers),
-            (select count(distinct person_record_id) from customer_identifiers)
+            (select count(distinct person_record_id) from customer_identifiers),
+            (select count(*) from intermediate.int_person_records_clustered
+                where customer_id in (select customer_id from intermediate.int_erased_customers))
         """,
     )[0]
-    assert records == identified == distinct
+    assert records == clustered == identified + erased
+    assert identified == distinct
 
 
 def test_rebuilding_gives_identical_customer_identifiers(warehouses: dict[str, Path]) -> None:

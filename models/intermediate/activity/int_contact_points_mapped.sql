@@ -4,15 +4,20 @@
     by several customers (a household email, a shared home phone) keeps one row per
     customer and customer_count > 1: activity is attributed through it only when it
     names exactly one customer (merging two people is worse than not attributing).
+    Built from the complete identity graph (int_person_records_clustered), erased
+    customers included: an erasure request resolves through it, and an identifier
+    an erased customer shared with someone else stays ambiguous, so the erased
+    person's activity is never credited to the other one. The marts drop erased
+    customers (macro without_erased_customers).
 #}
 with
 
-identifiers as (
-    select * from {{ ref('customer_identifiers') }}
-),
-
 person_records as (
     select * from {{ ref('int_person_records_unioned') }}
+),
+
+clustered as (
+    select * from {{ ref('int_person_records_clustered') }}
 ),
 
 loyalty_members as (
@@ -21,12 +26,14 @@ loyalty_members as (
 
 customer_records as (
     select
-        identifiers.customer_id,
+        clustered.customer_id,
+        person_records.source_system,
+        person_records.source_record_id,
         person_records.email_key,
         person_records.phone_e164
     from person_records
-    inner join identifiers
-        on person_records.person_record_id = identifiers.person_record_id
+    inner join clustered
+        on person_records.person_record_id = clustered.person_record_id
 ),
 
 contact_points as (
@@ -47,19 +54,19 @@ contact_points as (
     select distinct
         'loyalty_card' as contact_point_type,
         loyalty_members.card_number as contact_point_value,
-        identifiers.customer_id
+        customer_records.customer_id
     from loyalty_members
-    inner join identifiers
+    inner join customer_records
         on
-            identifiers.source_system = 'loyalty'
-            and loyalty_members.member_id = identifiers.source_record_id
+            customer_records.source_system = 'loyalty'
+            and loyalty_members.member_id = customer_records.source_record_id
     where loyalty_members.card_number is not null
     union all
     select distinct
         'shop_customer_id' as contact_point_type,
         source_record_id as contact_point_value,
         customer_id
-    from identifiers
+    from customer_records
     where source_system = 'shop'
 ),
 

@@ -1,6 +1,7 @@
 {#
     Support tickets with their customer: the requester is a person record
-    (source_system support), so identity resolution already placed it.
+    (source_system support), so identity resolution already placed it. Read from
+    the complete identity graph, erased customers included (the marts drop them).
 #}
 with
 
@@ -8,9 +9,22 @@ tickets as (
     select * from {{ ref('stg_support__tickets') }}
 ),
 
-identifiers as (
-    select * from {{ ref('customer_identifiers') }}
+person_records as (
+    select * from {{ ref('int_person_records_unioned') }}
     where source_system = 'support'
+),
+
+clustered as (
+    select * from {{ ref('int_person_records_clustered') }}
+),
+
+identifiers as (
+    select
+        person_records.source_record_id,
+        clustered.customer_id
+    from person_records
+    inner join clustered
+        on person_records.person_record_id = clustered.person_record_id
 ),
 
 final as (

@@ -272,6 +272,7 @@ final as (
         on
             population.snapshot_date = future_purchases.snapshot_date
             and population.customer_id = future_purchases.customer_id
+    where {{ without_erased_customers('population.customer_id') }}
 )
 
 select * from final

@@ -28,6 +28,7 @@ final as (
         -- dates
         cast(snapshot_date as date) as snapshot_date
     from scores
+    where {{ without_erased_customers('customer_id') }}
 )
 
 select * from final

@@ -66,6 +66,7 @@ final as (
         -- value per year of relationship; a first year counts as a whole year
         monetary * 365.0 / greatest(customer_age_days, 365) as average_annual_value
     from scored
+    where {{ without_erased_customers('customer_id') }}
 )
 
 select * from final

@@ -225,6 +225,7 @@ final as (
         on identifiers.customer_id = churn_scores.customer_id
     left join value_segments
         on identifiers.customer_id = value_segments.customer_id
+    where {{ without_erased_customers('identifiers.customer_id') }}
 )
 
 select * from final

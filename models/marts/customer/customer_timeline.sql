@@ -123,6 +123,7 @@ final as (
         -- timestamps
         event_at
     from events
+    where {{ without_erased_customers('customer_id') }}
 )
 
 select * from final

@@ -4,7 +4,9 @@
     resolution; a POS sale through its loyalty card, else its e-receipt email when
     that email belongs to exactly one customer. Revenue is in the reporting
     currency and counts only completed orders (a cancelled or refunded order is
-    kept, with net_revenue 0).
+    kept, with net_revenue 0). The orders of a customer with an erasure request
+    stay (revenue totals stay true) but anonymised: customer_id and attributed_by
+    are NULL, as for a cash sale nobody can be named for.
 #}
 with
 
@@ -38,17 +40,17 @@ items_per_order as (
     group by order_id
 ),
 
-attributed as (
+matched as (
     select
         orders.*,
-        coalesce(identifiers.customer_id, by_card.customer_id, by_receipt.customer_id) as customer_id,
+        coalesce(identifiers.customer_id, by_card.customer_id, by_receipt.customer_id) as matched_customer_id,
         case
             when identifiers.customer_id is not null and orders.person_record_id like 'shop_guest:%'
                 then 'guest_checkout'
             when identifiers.customer_id is not null then 'shop_account'
             when by_card.customer_id is not null then 'loyalty_card'
             when by_receipt.customer_id is not null then 'receipt_email'
-        end as attributed_by
+        end as matched_by
     from orders
     left join identifiers
         on orders.person_record_id = identifiers.person_record_id
@@ -60,6 +62,18 @@ attributed as (
         on
             by_receipt.contact_point_type = 'email_key'
             and orders.receipt_email_key = by_receipt.contact_point_value
+),
+
+attributed as (
+    select
+        matched.*,
+        case
+            when not {{ is_erased_customer('matched.matched_customer_id') }} then matched.matched_customer_id
+        end as customer_id,
+        case
+            when not {{ is_erased_customer('matched.matched_customer_id') }} then matched.matched_by
+        end as attributed_by
+    from matched
 ),
 
 final as (

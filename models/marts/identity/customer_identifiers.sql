@@ -21,6 +21,7 @@ final as (
     from person_records
     inner join clustered
         on person_records.person_record_id = clustered.person_record_id
+    where {{ without_erased_customers('clustered.customer_id') }}
 )
 
 select * from final

@@ -59,7 +59,9 @@ final as (
         on candidate_edges.person_record_id_l = left_record.person_record_id
     inner join customer_identifiers as right_record
         on candidate_edges.person_record_id_r = right_record.person_record_id
-    where left_record.customer_id = right_record.customer_id
+    where
+        left_record.customer_id = right_record.customer_id
+        and {{ without_erased_customers('left_record.customer_id') }}
 )
 
 select * from final

@@ -84,6 +84,10 @@ final as (
         on left_identifier.customer_id = left_size.customer_id
     inner join customer_sizes as right_size
         on right_identifier.customer_id = right_size.customer_id
+    -- a pair touching an erased customer is nobody's to review any more
+    where
+        {{ without_erased_customers('left_identifier.customer_id') }}
+        and {{ without_erased_customers('right_identifier.customer_id') }}
 )
 
 select * from final
