@@ -88,8 +88,9 @@
 
 {#
     Generic test (on audience_membership): no row lacks consent on its channel or an
-    identifier for it, or carries a suppression for it. Independent of the model's
-    SQL: it reads customer_360 and the suppressions afresh. It covers every audience,
+    identifier for it, carries a suppression for it, or belongs to a customer with an
+    erasure request. Independent of the model's SQL: it reads customer_360, the
+    suppressions and the erasure requests afresh. It covers every audience,
     since each audience_<name> view is a filter of this table.
 #}
 {% test audience_rows_are_contactable(model) %}
@@ -107,6 +108,7 @@
     where
         customer.customer_id is null
         or suppressions.customer_id is not null
+        or {{ is_erased_customer('members.customer_id') }}
         or not (
             (members.channel = 'email' and {{ audience_contactable('email') }})
             or (members.channel = 'sms' and {{ audience_contactable('sms') }})

@@ -1,10 +1,18 @@
-{{ config(materialized='incremental', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    post_hook="update {{ this }} set email = null, phone_e164 = null
+        where customer_id in (select customer_id from {{ ref('int_erased_customers') }})"
+) }}
+-- depends_on: {{ ref('int_erased_customers') }}
 {#
     What changed in audience_membership since the last build, kept across builds
     (incremental): a row per audience member added or removed, stamped with the
     build that saw it. A sync sends only the rows after its last sync. A removal
     carries the identifiers the member was added with, so a destination can
-    delete them. The first build adds every member.
+    delete them. The first build adds every member. Once a customer has an erasure
+    request, the post-hook blanks the raw email and phone in all their rows (the
+    hashes stay, so a destination can still delete them by hash).
 #}
 with
 
