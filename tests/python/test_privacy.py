@@ -14,6 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from c360.datagen import generate
@@ -47,6 +48,7 @@ CUSTOMER_COLUMNS = [
     ("churn_features", "customer_id"),
     ("customer_churn_scores", "customer_id"),
     ("customer_value_segments", "customer_id"),
+    ("audience_membership", "customer_id"),
 ]
 
 
@@ -216,6 +218,21 @@ def test_erased_customers_are_gone_from_every_mart(
     for mart, column in CUSTOMER_COLUMNS:
         (count,) = query(erased, f"select count(*) from {mart} where {column} in ({ids})")[0]
         assert count == 0, f"{mart}.{column} still names an erased customer"
+
+
+def test_erased_customers_are_in_no_audience_file(
+    erased: Path, target: dict, shared: dict, tmp_path: Path
+) -> None:
+    from c360.activation.export import export_audiences
+
+    written = export_audiences(erased, tmp_path, "csv")
+    assert written, "the build declares audiences"
+    gone = {target["customer_id"], *shared["customer_ids"]}
+    for name in written:
+        exported = duckdb.sql(
+            f"select customer_id from read_csv('{tmp_path / name}.csv', all_varchar = true)"
+        ).fetchall()
+        assert gone.isdisjoint(customer for (customer,) in exported), name
 
 
 def test_orders_stay_anonymised_and_revenue_stays_true(
