@@ -295,10 +295,11 @@ def report(result: dict, slowest: int = 12) -> None:
 def table(paths: list[Path]) -> None:
     """BENCHMARKS.md rows, one per result.json."""
     print(
-        "| persons | seed | person records | build wall | peak RSS | identity step | records/s"
+        "| persons | seed | person records | build wall | dbt CPU | peak RSS | identity step"
+        " | records/s"
         " | naive Splink | speedup | B-cubed F1 (naive) | pairwise precision (naive) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for path in paths:
         r = json.loads(Path(path).read_text())
         acc, versus = r["accuracy"], r.get("versus_naive")
@@ -312,7 +313,8 @@ def table(paths: list[Path]) -> None:
         speedup = f"{versus['speedup']:.1f}x" if versus else "-"
         print(
             f"| {r['persons']:,d} | {r['seed']} | {r['person_records']:,d} "
-            f"| {r['build']['wall_seconds']:.1f} s | {r['build']['peak_rss_mb']:,d} MB "
+            f"| {r['build']['wall_seconds']:.1f} s | {r['build']['cpu_seconds']:.1f} s "
+            f"| {r['build']['peak_rss_mb']:,d} MB "
             f"| {r['identity']['seconds']:.1f} s | {r['identity']['records_per_second']:,d} "
             f"| {naive_time} | {speedup} "
             f"| {pair('b3_f1')} | {pair('pairwise_precision')} |"
