@@ -55,7 +55,7 @@ gaps as (
         case
             when
                 previous_at is null
-                or {{ dbt.datediff('previous_at', 'occurred_at', 'minute') }} > {{ var('web_session_gap_minutes') }}
+                or occurred_at > {{ dbt.dateadd('minute', var('web_session_gap_minutes'), 'previous_at') }}
                 then 1
             else 0
         end as is_session_start
