@@ -5,7 +5,7 @@
 #}
 {% macro parse_enum(column, accepted_values) -%}
     case
-        when lower({{ clean_text(column) }}) in ('{{ accepted_values | join("', '") }}')
-            then lower({{ clean_text(column) }})
+        when lower({{ clean_code(column) }}) in ('{{ accepted_values | join("', '") }}')
+            then lower({{ clean_code(column) }})
     end
 {%- endmacro %}

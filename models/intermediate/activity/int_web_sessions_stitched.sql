@@ -91,29 +91,24 @@ sessions as (
     group by device_key, session_number
 ),
 
--- login groups: a login session and the anonymous sessions after it (forward) or
--- before it (backward) share a group number, so max() over the group carries its customer
-login_groups as (
-    select
-        *,
-        count(logged_in_customer_id) over (
-            partition by device_key order by started_at, session_number
-            rows between unbounded preceding and current row
-        ) as group_forward,
-        count(logged_in_customer_id) over (
-            partition by device_key order by started_at desc, session_number desc
-            rows between unbounded preceding and current row
-        ) as group_backward
-    from sessions
-),
-
+-- the customer of the device's last login session up to this one, and of its first
+-- login session from this one on: one sort of the sessions serves all three
 carried as (
     select
         *,
-        max(logged_in_customer_id) over (partition by device_key, group_forward) as previous_login_customer_id,
-        max(logged_in_customer_id) over (partition by device_key, group_backward) as next_login_customer_id,
-        max(logged_in_at) over (partition by device_key, group_backward) as next_logged_in_at
-    from login_groups
+        {{ value_ignoring_nulls('last', 'logged_in_customer_id') }} over (
+            partition by device_key order by started_at, session_number
+            rows between unbounded preceding and current row
+        ) as previous_login_customer_id,
+        {{ value_ignoring_nulls('first', 'logged_in_customer_id') }} over (
+            partition by device_key order by started_at, session_number
+            rows between current row and unbounded following
+        ) as next_login_customer_id,
+        {{ value_ignoring_nulls('first', 'logged_in_at') }} over (
+            partition by device_key order by started_at, session_number
+            rows between current row and unbounded following
+        ) as next_logged_in_at
+    from sessions
 ),
 
 final as (

@@ -7,8 +7,8 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_code('event_id') }} as event_id,
+        {{ clean_code('customer_id') }} as customer_id,
 
         -- strings
         {{ normalize_email('email') }} as email,
@@ -16,15 +16,15 @@ parsed as (
         {{ normalize_phone('phone') }} as phone_e164,
         {{ clean_text('phone') }} as raw_phone,
         {{ parse_enum('channel', ['email', 'sms', 'phone', 'ads']) }} as channel,
-        {{ clean_text('channel') }} as raw_channel,
+        {{ clean_code('channel') }} as raw_channel,
         {{ parse_enum('status', ['granted', 'revoked']) }} as status,
-        {{ clean_text('status') }} as raw_status,
-        lower({{ clean_text('lawful_basis') }}) as lawful_basis,
-        lower({{ clean_text('source_system') }}) as source_system,
+        {{ clean_code('status') }} as raw_status,
+        lower({{ clean_code('lawful_basis') }}) as lawful_basis,
+        lower({{ clean_code('source_system') }}) as source_system,
 
         -- timestamps
         {{ parse_timestamp('recorded_at') }} as recorded_at,
-        {{ clean_text('recorded_at') }} as raw_recorded_at
+        {{ clean_code('recorded_at') }} as raw_recorded_at
     from source
 ),
 

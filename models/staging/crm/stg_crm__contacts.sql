@@ -7,7 +7,7 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('contact_id') }} as contact_id,
+        {{ clean_code('contact_id') }} as contact_id,
 
         -- person identity fields (names, email, phone, date of birth)
         {{ person_fields('first_name', 'last_name', 'email', 'phone', 'birth_date') }},
@@ -17,13 +17,13 @@ parsed as (
 
         -- booleans
         {{ parse_boolean('is_deleted') }} as is_deleted,
-        {{ clean_text('is_deleted') }} as raw_is_deleted,
+        {{ clean_code('is_deleted') }} as raw_is_deleted,
 
         -- timestamps
         {{ parse_timestamp('created_at') }} as created_at,
         {{ parse_timestamp('updated_at') }} as updated_at,
-        {{ clean_text('created_at') }} as raw_created_at,
-        {{ clean_text('updated_at') }} as raw_updated_at
+        {{ clean_code('created_at') }} as raw_created_at,
+        {{ clean_code('updated_at') }} as raw_updated_at
     from source
 ),
 

@@ -7,18 +7,18 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('campaign_id') }} as campaign_id,
+        {{ clean_code('event_id') }} as event_id,
+        {{ clean_code('campaign_id') }} as campaign_id,
 
         -- strings
         {{ normalize_email('email') }} as email,
         {{ clean_text('email') }} as raw_email,
         {{ parse_enum('event_type', ['sent', 'open', 'click', 'unsubscribe', 'bounce']) }} as event_type,
-        {{ clean_text('event_type') }} as raw_event_type,
+        {{ clean_code('event_type') }} as raw_event_type,
 
         -- timestamps
         {{ parse_timestamp('occurred_at') }} as occurred_at,
-        {{ clean_text('occurred_at') }} as raw_occurred_at
+        {{ clean_code('occurred_at') }} as raw_occurred_at
     from source
 ),
 

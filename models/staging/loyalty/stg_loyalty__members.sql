@@ -7,27 +7,27 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('member_id') }} as member_id,
-        upper({{ regexp_replace_all(clean_text('card_number'), '[^A-Za-z0-9]', '') }}) as card_number,
+        {{ clean_code('member_id') }} as member_id,
+        upper({{ regexp_replace_all(clean_code('card_number'), '[^A-Za-z0-9]', '') }}) as card_number,
 
         -- person identity fields (names, email, phone, date of birth)
         {{ person_fields('first_name', 'last_name', 'email', 'phone', 'birth_date') }},
 
         -- strings
         {{ postal_code_key('postal_code') }} as postal_code,
-        lower({{ clean_text('tier') }}) as tier,
+        lower({{ clean_code('tier') }}) as tier,
         {{ parse_enum('status', ['active', 'closed']) }} as status,
-        {{ clean_text('status') }} as raw_status,
+        {{ clean_code('status') }} as raw_status,
 
         -- numerics
         {{ parse_integer('points_balance') }} as points_balance,
-        {{ clean_text('points_balance') }} as raw_points_balance,
+        {{ clean_code('points_balance') }} as raw_points_balance,
 
         -- timestamps
         {{ parse_timestamp('enrolled_at') }} as enrolled_at,
         {{ parse_timestamp('updated_at') }} as updated_at,
-        {{ clean_text('enrolled_at') }} as raw_enrolled_at,
-        {{ clean_text('updated_at') }} as raw_updated_at
+        {{ clean_code('enrolled_at') }} as raw_enrolled_at,
+        {{ clean_code('updated_at') }} as raw_updated_at
     from source
 ),
 

@@ -7,23 +7,23 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('transaction_id') }} as transaction_id,
-        {{ clean_text('store_id') }} as store_id,
-        upper({{ regexp_replace_all(clean_text('loyalty_card_number'), '[^A-Za-z0-9]', '') }})
+        {{ clean_code('transaction_id') }} as transaction_id,
+        {{ clean_code('store_id') }} as store_id,
+        upper({{ regexp_replace_all(clean_code('loyalty_card_number'), '[^A-Za-z0-9]', '') }})
             as loyalty_card_number,
 
         -- strings
         {{ normalize_email('receipt_email') }} as receipt_email,
         {{ clean_text('receipt_email') }} as raw_receipt_email,
-        upper({{ clean_text('currency') }}) as currency,
+        upper({{ clean_code('currency') }}) as currency,
 
         -- numerics
         {{ parse_decimal('amount') }} as amount,
-        {{ clean_text('amount') }} as raw_amount,
+        {{ clean_code('amount') }} as raw_amount,
 
         -- timestamps
         {{ parse_timestamp('transacted_at') }} as transacted_at,
-        {{ clean_text('transacted_at') }} as raw_transacted_at
+        {{ clean_code('transacted_at') }} as raw_transacted_at
     from source
 ),
 

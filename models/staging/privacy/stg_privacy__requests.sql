@@ -7,20 +7,20 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('request_id') }} as request_id,
+        {{ clean_code('request_id') }} as request_id,
 
         -- strings
         {{ parse_enum('request_type', ['erasure', 'access']) }} as request_type,
-        {{ clean_text('request_type') }} as raw_request_type,
+        {{ clean_code('request_type') }} as raw_request_type,
         {{ normalize_email('email') }} as email,
         {{ clean_text('email') }} as raw_email,
         {{ normalize_phone('phone') }} as phone_e164,
         {{ clean_text('phone') }} as raw_phone,
-        lower({{ clean_text('status') }}) as status,
+        lower({{ clean_code('status') }}) as status,
 
         -- timestamps
         {{ parse_timestamp('received_at') }} as received_at,
-        {{ clean_text('received_at') }} as raw_received_at
+        {{ clean_code('received_at') }} as raw_received_at
     from source
 ),
 

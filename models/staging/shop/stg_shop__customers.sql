@@ -7,7 +7,7 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_code('customer_id') }} as customer_id,
 
         -- person identity fields (names, email, phone, date of birth)
         {{ person_fields('first_name', 'last_name', 'email', 'phone', 'date_of_birth') }},
@@ -17,13 +17,13 @@ parsed as (
 
         -- booleans
         {{ parse_boolean('accepts_marketing') }} as accepts_marketing,
-        {{ clean_text('accepts_marketing') }} as raw_accepts_marketing,
+        {{ clean_code('accepts_marketing') }} as raw_accepts_marketing,
 
         -- timestamps
         {{ parse_timestamp('created_at') }} as created_at,
         {{ parse_timestamp('updated_at') }} as updated_at,
-        {{ clean_text('created_at') }} as raw_created_at,
-        {{ clean_text('updated_at') }} as raw_updated_at
+        {{ clean_code('created_at') }} as raw_created_at,
+        {{ clean_code('updated_at') }} as raw_updated_at
     from source
 ),
 

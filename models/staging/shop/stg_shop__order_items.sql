@@ -7,19 +7,19 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('sku') }} as sku,
+        {{ clean_code('order_id') }} as order_id,
+        {{ clean_code('sku') }} as sku,
 
         -- strings
-        lower({{ clean_text('product_category') }}) as product_category,
+        lower({{ clean_code('product_category') }}) as product_category,
 
         -- numerics
         {{ parse_integer('line_number') }} as line_number,
         {{ parse_integer('quantity') }} as quantity,
         {{ parse_decimal('unit_price') }} as unit_price,
-        {{ clean_text('line_number') }} as raw_line_number,
-        {{ clean_text('quantity') }} as raw_quantity,
-        {{ clean_text('unit_price') }} as raw_unit_price
+        {{ clean_code('line_number') }} as raw_line_number,
+        {{ clean_code('quantity') }} as raw_quantity,
+        {{ clean_code('unit_price') }} as raw_unit_price
     from source
 ),
 

@@ -7,26 +7,26 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_code('order_id') }} as order_id,
+        {{ clean_code('customer_id') }} as customer_id,
 
         -- strings
         {{ normalize_email('guest_email') }} as guest_email,
         {{ clean_text('guest_email') }} as raw_guest_email,
         {{ parse_enum('status', ['completed', 'cancelled', 'refunded']) }} as status,
-        {{ clean_text('status') }} as raw_status,
-        upper({{ clean_text('currency') }}) as currency,
+        {{ clean_code('status') }} as raw_status,
+        upper({{ clean_code('currency') }}) as currency,
         {{ postal_code_key('shipping_postal_code') }} as shipping_postal_code,
 
         -- numerics
         {{ parse_decimal('total_amount') }} as total_amount,
-        {{ clean_text('total_amount') }} as raw_total_amount,
+        {{ clean_code('total_amount') }} as raw_total_amount,
 
         -- timestamps
         {{ parse_timestamp('ordered_at') }} as ordered_at,
         {{ parse_timestamp('updated_at') }} as updated_at,
-        {{ clean_text('ordered_at') }} as raw_ordered_at,
-        {{ clean_text('updated_at') }} as raw_updated_at
+        {{ clean_code('ordered_at') }} as raw_ordered_at,
+        {{ clean_code('updated_at') }} as raw_updated_at
     from source
 ),
 

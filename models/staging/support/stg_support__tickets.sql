@@ -7,8 +7,8 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('ticket_id') }} as ticket_id,
-        {{ clean_text('order_id') }} as order_id,
+        {{ clean_code('ticket_id') }} as ticket_id,
+        {{ clean_code('order_id') }} as order_id,
 
         -- person identity fields: requester_name is one free-text field,
         -- "first last" or just a first name
@@ -17,24 +17,24 @@ parsed as (
         {{ clean_name('requester_name') }} as requester_name,
 
         -- strings
-        lower({{ clean_text('channel') }}) as channel,
+        lower({{ clean_code('channel') }}) as channel,
         {{ parse_enum('category', ['complaint', 'question', 'return', 'delivery']) }} as category,
         {{ parse_enum('status', ['open', 'resolved']) }} as status,
-        {{ clean_text('category') }} as raw_category,
-        {{ clean_text('status') }} as raw_status,
+        {{ clean_code('category') }} as raw_category,
+        {{ clean_code('status') }} as raw_status,
 
         -- numerics
         case
             when {{ parse_integer('satisfaction_score') }} between 1 and 5
                 then {{ parse_integer('satisfaction_score') }}
         end as satisfaction_score,
-        {{ clean_text('satisfaction_score') }} as raw_satisfaction_score,
+        {{ clean_code('satisfaction_score') }} as raw_satisfaction_score,
 
         -- timestamps
         {{ parse_timestamp('created_at') }} as created_at,
         {{ parse_timestamp('resolved_at') }} as resolved_at,
-        {{ clean_text('created_at') }} as raw_created_at,
-        {{ clean_text('resolved_at') }} as raw_resolved_at
+        {{ clean_code('created_at') }} as raw_created_at,
+        {{ clean_code('resolved_at') }} as raw_resolved_at
     from source
 ),
 

@@ -7,18 +7,18 @@ source as (
 parsed as (
     select
         -- ids
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('anonymous_id') }} as anonymous_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_code('event_id') }} as event_id,
+        {{ clean_code('anonymous_id') }} as anonymous_id,
+        {{ clean_code('customer_id') }} as customer_id,
 
         -- strings
-        lower({{ clean_text('event_type') }}) as event_type,
-        {{ clean_text('page_path') }} as page_path,
-        lower({{ clean_text('product_category') }}) as product_category,
+        lower({{ clean_code('event_type') }}) as event_type,
+        {{ clean_code('page_path') }} as page_path,
+        lower({{ clean_code('product_category') }}) as product_category,
 
         -- timestamps
         {{ parse_timestamp('occurred_at') }} as occurred_at,
-        {{ clean_text('occurred_at') }} as raw_occurred_at
+        {{ clean_code('occurred_at') }} as raw_occurred_at
     from source
 ),
 
