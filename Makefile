@@ -8,11 +8,6 @@ DBT := $(BIN)/dbt
 export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export C360_RAW_PATH ?= data/sample
 export C360_RAW_FORMAT ?= csv
-# `make bench`: run folder, raw data cache (Parquet, per persons and seed), extra arguments
-# (e.g. BENCH_ARGS=--no-naive).
-BENCH_OUT ?= bench/$(PERSONS)_seed$(SEED)
-BENCH_DATA ?= bench/data
-BENCH_ARGS ?=
 export C360_DUCKDB_PATH ?= target/customer_360.duckdb
 # The published copy BI tools read (see README, "Querying from a BI tool").
 export C360_SERVING_PATH ?= target/serving/customer_360.duckdb
