@@ -5,6 +5,10 @@ one (c360.churn); the metrics land in the churn_model_metrics mart. Only a deter
 sample of labelled rows (var churn_max_training_rows, by a hash of the key and the seed)
 leaves the warehouse, so memory stays flat as the customer base grows. With too little
 history (a new data set) the table is empty and the build goes on.
+
+It is built after int_churn_scores_predicted (the ref below): the scoring is on the way to
+customer_360 and takes both cores while it runs; this evaluation, on one thread, then
+overlaps the marts downstream of the scores instead of slowing the scoring down.
 """
 
 
@@ -16,6 +20,7 @@ def model(dbt, session):
 
     seed = int(dbt.config.get("churn_seed"))
     cap = int(dbt.config.get("churn_max_training_rows"))
+    dbt.ref("int_churn_scores_predicted")  # build order only (see the docstring)
     labelled = dbt.ref("churn_features").filter("churned_next_90d is not null")
     sample = labelled.order(f"md5(churn_feature_id || '{seed}')").limit(cap)
     try:

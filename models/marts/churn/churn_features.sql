@@ -42,30 +42,57 @@ loyalty_tiers as (
     select * from {{ ref('loyalty_tiers') }}
 ),
 
--- purchases: all history before the snapshot (lifetime, recency and windows)
+-- purchase days, each with the customer's running totals up to and including it
+purchase_days as (
+    select
+        customer_id,
+        activity_date,
+        purchases,
+        in_store_purchases,
+        net_revenue,
+        min(case when purchases > 0 then activity_date end) over (partition by customer_id)
+            as first_purchase_date,
+        sum(purchases) over (
+            partition by customer_id order by activity_date rows between unbounded preceding and current row
+        ) as orders_to_date,
+        sum(net_revenue) over (
+            partition by customer_id order by activity_date rows between unbounded preceding and current row
+        ) as revenue_to_date
+    from daily_activity
+    where purchases > 0 or net_revenue != 0
+),
+
+-- purchases in the 365 days before the snapshot. Only customers with a purchase in
+-- that window are scored (population), so the window also holds their latest purchase
+-- day before the snapshot, whose running totals are the lifetime figures, and their
+-- first purchase is before the snapshot. Joining only a year of history to each
+-- snapshot, not all of it, halves the rows (BENCHMARKS.md, "churn_features").
 purchase_history as (
     select
         snapshots.snapshot_date,
         activity.customer_id,
-        min(case when activity.purchases > 0 then activity.activity_date end) as first_purchase_date,
+        min(activity.first_purchase_date) as first_purchase_date,
         max(case when activity.purchases > 0 then activity.activity_date end) as last_purchase_date,
-        cast(sum(activity.purchases) as {{ dbt.type_bigint() }}) as orders_lifetime,
-        sum(activity.net_revenue) as revenue_lifetime,
+        cast(
+            {{ value_at_max('activity.orders_to_date', 'activity.activity_date') }} as {{ dbt.type_bigint() }}
+        ) as orders_lifetime,
+        round({{ value_at_max('activity.revenue_to_date', 'activity.activity_date') }}, 6) as revenue_lifetime,
         {{ window_sum('activity.purchases', 30) }} as orders_30d,
         {{ window_sum('activity.purchases', 90) }} as orders_90d,
         {{ window_sum('activity.purchases', 180) }} as orders_180d,
         {{ window_sum('activity.purchases', 365) }} as orders_365d,
         {{ window_sum('activity.purchases', 180, 90) }} as orders_prior_90d,
-        {{ window_sum('activity.net_revenue', 30, data_type='double') }} as revenue_30d,
-        {{ window_sum('activity.net_revenue', 90, data_type='double') }} as revenue_90d,
-        {{ window_sum('activity.net_revenue', 180, data_type='double') }} as revenue_180d,
-        {{ window_sum('activity.net_revenue', 365, data_type='double') }} as revenue_365d,
-        {{ window_sum('activity.net_revenue', 180, 90, data_type='double') }} as revenue_prior_90d,
+        {{ window_sum('activity.net_revenue', 30, data_type='double', decimals=6) }} as revenue_30d,
+        {{ window_sum('activity.net_revenue', 90, data_type='double', decimals=6) }} as revenue_90d,
+        {{ window_sum('activity.net_revenue', 180, data_type='double', decimals=6) }} as revenue_180d,
+        {{ window_sum('activity.net_revenue', 365, data_type='double', decimals=6) }} as revenue_365d,
+        {{ window_sum('activity.net_revenue', 180, 90, data_type='double', decimals=6) }} as revenue_prior_90d,
         {{ window_sum('activity.in_store_purchases', 365) }} as in_store_orders_365d
     from snapshots
-    inner join daily_activity as activity
-        on snapshots.snapshot_date > activity.activity_date
-    where activity.purchases > 0 or activity.net_revenue != 0
+    inner join purchase_days as activity
+        on
+            snapshots.snapshot_date > activity.activity_date
+            and {{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} <= activity.activity_date
     group by snapshots.snapshot_date, activity.customer_id
 ),
 
@@ -123,20 +150,35 @@ service as (
     group by snapshots.snapshot_date, tickets.customer_id
 ),
 
--- consent: the latest event per channel recorded before the snapshot
+-- consent: the latest event per channel recorded before the snapshot. Each event
+-- holds until the next event of its customer and channel, in the consent mart's
+-- order (a revocation beats a grant recorded at the same time, then the larger
+-- event id), so a snapshot takes the one event whose span covers it: one window
+-- over the events instead of ranking every event at every snapshot.
+consent_spans as (
+    select
+        customer_id,
+        channel,
+        is_granted,
+        recorded_at,
+        lead(recorded_at) over (
+            partition by customer_id, channel
+            order by recorded_at asc, is_granted desc nulls first, event_id asc nulls first
+        ) as next_recorded_at
+    from consent_events
+),
+
 consent_ranked as (
     select
         snapshots.snapshot_date,
-        consent_events.customer_id,
-        consent_events.channel,
-        consent_events.is_granted,
-        row_number() over (
-            partition by snapshots.snapshot_date, consent_events.customer_id, consent_events.channel
-            order by consent_events.recorded_at desc, consent_events.is_granted asc, consent_events.event_id desc
-        ) as event_rank
+        consent_spans.customer_id,
+        consent_spans.channel,
+        consent_spans.is_granted
     from snapshots
-    inner join consent_events
-        on snapshots.snapshot_date > consent_events.recorded_at
+    inner join consent_spans
+        on
+            snapshots.snapshot_date > consent_spans.recorded_at
+            and (consent_spans.next_recorded_at is null or snapshots.snapshot_date <= consent_spans.next_recorded_at)
 ),
 
 consent as (
@@ -149,7 +191,6 @@ consent as (
             {%- if not loop.last %},{% endif %}
         {% endfor %}
     from consent_ranked
-    where event_rank = 1
     group by snapshot_date, customer_id
 ),
 

@@ -4,6 +4,11 @@ source as (
     select * from {{ checked_source('email', 'events') }}
 ),
 
+-- each distinct address standardised once (see contact_email_lookup)
+emails as (
+    {{ contact_email_lookup('source', 'email') }}
+),
+
 parsed as (
     select
         -- ids
@@ -11,8 +16,7 @@ parsed as (
         {{ clean_code('campaign_id') }} as campaign_id,
 
         -- strings
-        {{ normalize_email('email') }} as email,
-        {{ clean_text('email') }} as raw_email,
+        email as source_email,
         {{ parse_enum('event_type', ['sent', 'open', 'click', 'unsubscribe', 'bounce']) }} as event_type,
         {{ clean_code('event_type') }} as raw_event_type,
 
@@ -25,20 +29,25 @@ parsed as (
 final as (
     select
         -- ids
-        event_id,
-        campaign_id,
+        parsed.event_id,
+        parsed.campaign_id,
 
         -- strings
-        {{ contact_email_columns('email') }},
-        event_type,
+        emails.email,
+        emails.email_key,
+        emails.dq_email_unparseable,
+        emails.dq_email_junk,
+        parsed.event_type,
 
         -- booleans
-        {{ dq_unparseable('raw_event_type', 'event_type') }} as dq_event_type_unparseable,
-        {{ dq_unparseable('raw_occurred_at', 'occurred_at') }} as dq_occurred_at_unparseable,
+        {{ dq_unparseable('parsed.raw_event_type', 'parsed.event_type') }} as dq_event_type_unparseable,
+        {{ dq_unparseable('parsed.raw_occurred_at', 'parsed.occurred_at') }} as dq_occurred_at_unparseable,
 
         -- timestamps
-        occurred_at
+        parsed.occurred_at
     from parsed
+    left join emails
+        on parsed.source_email is not distinct from emails.source_email
 )
 
 select * from final

@@ -83,17 +83,23 @@ SCORES_SCHEMA = pa.schema(
 )
 
 
-def _limited_threads(function: Callable) -> Callable:
-    """Run with C360_CHURN_THREADS (default 1) OpenMP threads. dbt builds the two churn models
-    at once beside DuckDB's own threads; on 2 cores, OpenMP's spinning threads oversubscribed
-    made a fit 4-20 times slower than one thread each."""
+def _limited_threads(default: int) -> Callable[[Callable], Callable]:
+    """Run with C360_CHURN_THREADS (else `default`) OpenMP threads. On 2 cores, OpenMP's
+    spinning threads oversubscribed beside DuckDB's made a fit 4-20 times slower than one
+    thread: the holdout evaluation, which dbt builds beside other models, takes one; the
+    scoring takes two because int_churn_model_evaluated waits for it and nothing else in
+    the DAG is ready while it runs (BENCHMARKS.md, "Churn scoring")."""
 
-    @wraps(function)
-    def limited(*args, **kwargs):
-        with threadpool_limits(limits=int(os.environ.get("C360_CHURN_THREADS", "1"))):
-            return function(*args, **kwargs)
+    def decorate(function: Callable) -> Callable:
+        @wraps(function)
+        def limited(*args, **kwargs):
+            threads = int(os.environ.get("C360_CHURN_THREADS", str(default)))
+            with threadpool_limits(limits=threads):
+                return function(*args, **kwargs)
 
-    return limited
+        return limited
+
+    return decorate
 
 
 class NotEnoughHistory(ValueError):
@@ -186,7 +192,7 @@ def _precision_at_top_decile(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(labels[order].mean())
 
 
-@_limited_threads
+@_limited_threads(default=1)
 def evaluate_model(
     features: pa.Table, *, seed: int = 0, max_training_rows: int = 300_000
 ) -> pa.Table:
@@ -317,29 +323,44 @@ def _drivers(
     push = np.full(matrix.shape, -np.inf)
     push[:, candidates] = candidate_push
     order = np.argsort(-push, axis=1, kind="stable")[:, :DRIVERS]
+    rows = np.arange(matrix.shape[0])
     names = np.array(encoded.names, dtype=object)
-    drivers: list[list[str | None]] = [[] for _ in range(DRIVERS)]
-    summaries: list[str | None] = []
-    for i, top in enumerate(order):
-        parts = []
-        for rank, j in enumerate(top):
-            up = push[i, j] >= MIN_PUSH
-            drivers[rank].append(names[j] if up else None)
-            if up:
-                parts.append(f"{names[j]}={_display(matrix[i, j], j, encoded)} (+{push[i, j]:.2f})")
-        summaries.append("; ".join(parts) or None)
-    return drivers, summaries
+    drivers: list[list[str | None]] = []
+    parts: list[pa.Array] = []
+    # column-wise, not row by row: a Python loop over 700,000 customers took seconds
+    for rank in range(DRIVERS):
+        feature = order[:, rank]
+        up = push[rows, feature] >= MIN_PUSH
+        name = np.where(up, names[feature], None)
+        drivers.append(name.tolist())
+        part = pc.binary_join_element_wise(
+            pa.array(name, pa.string()),
+            "=",
+            pa.array(_display(matrix[rows, feature], feature, encoded), pa.string()),
+            " (+",
+            pa.array(np.char.mod("%.2f", push[rows, feature]), pa.string()),
+            ")",
+            "",
+        )
+        parts.append(part)
+    # pushes are in falling order, so the drivers that count are a prefix of the three:
+    # the longest prefix with no NULL part is the summary (NULL when there is none)
+    prefixes = [pc.binary_join_element_wise(*parts[: n + 1], "; ") for n in range(DRIVERS)]
+    return drivers, pc.coalesce(*reversed(prefixes)).to_pylist()
 
 
-def _display(value: float, j: int, encoded: Encoded) -> str:
-    if np.isnan(value):
-        return "null"
-    if encoded.categorical[j]:
-        return encoded.categories[encoded.names[j]][int(value)]
-    return f"{value:g}"
+def _display(values: np.ndarray, features: np.ndarray, encoded: Encoded) -> np.ndarray:
+    """How top_drivers shows each row's value of its feature: the category, "null" or %g."""
+    shown = np.char.mod("%g", np.nan_to_num(values)).astype(object)
+    for j in np.flatnonzero(encoded.categorical):
+        rows = np.flatnonzero((features == j) & ~np.isnan(values))
+        categories = np.array(encoded.categories[encoded.names[j]], dtype=object)
+        shown[rows] = categories[values[rows].astype(int)]
+    shown[np.isnan(values)] = "null"
+    return shown
 
 
-@_limited_threads
+@_limited_threads(default=2)
 def score_latest(
     features: pa.Table,
     *,
