@@ -24,7 +24,9 @@ activity_timestamps as (
 latest as (
     select max(activity_at) as latest_activity_at
     from activity_timestamps
-    where activity_at <= {{ dbt.current_timestamp() }}
+    -- the clock cast once to the columns' type: compared as it is (with time zone),
+    -- every one of 45M timestamps was converted instead (9 s at 1M persons)
+    where activity_at <= cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }})
 ),
 
 final as (

@@ -92,20 +92,22 @@ sessions as (
 ),
 
 -- the customer of the device's last login session up to this one, and of its first
--- login session from this one on: one sort of the sessions serves all three
+-- login session from this one on: one sort of the sessions serves all three. A
+-- device's session numbers follow its start times (a session starts after the
+-- previous one ended), so the number alone orders them.
 carried as (
     select
         *,
         {{ value_ignoring_nulls('last', 'logged_in_customer_id') }} over (
-            partition by device_key order by started_at, session_number
+            partition by device_key order by session_number
             rows between unbounded preceding and current row
         ) as previous_login_customer_id,
         {{ value_ignoring_nulls('first', 'logged_in_customer_id') }} over (
-            partition by device_key order by started_at, session_number
+            partition by device_key order by session_number
             rows between current row and unbounded following
         ) as next_login_customer_id,
         {{ value_ignoring_nulls('first', 'logged_in_at') }} over (
-            partition by device_key order by started_at, session_number
+            partition by device_key order by session_number
             rows between current row and unbounded following
         ) as next_logged_in_at
     from sessions
