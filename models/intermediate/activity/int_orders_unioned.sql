@@ -1,8 +1,13 @@
+{{ config(materialized='ephemeral') }}
 {#
     Online orders and in-store sales in one shape, with what each carries to find
     its customer: the shop account or guest checkout (a person record), or for a
     POS sale the loyalty card and the e-receipt email. Attribution happens in
     unified_orders.
+
+    Ephemeral: unified_orders is its one reader, so storing this reshaping would
+    only write 7M rows, and another copy of loyalty cards and receipt emails, at
+    1,000,000 persons. Its key tests compute it on the fly.
 #}
 with
 

@@ -42,10 +42,16 @@ events as (
         on web_events.customer_id = shop_accounts.contact_point_value
 ),
 
+-- Ordered by time alone, no tie-breaking event_id (it would add a string to both
+-- 28M-row sort keys at 1,000,000 persons: 12% of this model's CPU time). Events of
+-- a device at the same instant are 0 minutes apart, so at most the first of them,
+-- in whatever order, starts a session; the running count below is over a range
+-- frame, which counts every event of that instant at once, so all of them get the
+-- same session number however either sort ordered them.
 previous as (
     select
         *,
-        lag(occurred_at) over (partition by device_key order by occurred_at, event_id) as previous_at
+        lag(occurred_at) over (partition by device_key order by occurred_at) as previous_at
     from events
 ),
 
@@ -66,8 +72,8 @@ numbered as (
     select
         *,
         sum(is_session_start) over (
-            partition by device_key order by occurred_at, event_id
-            rows between unbounded preceding and current row
+            partition by device_key order by occurred_at
+            range between unbounded preceding and current row
         ) as session_number
     from gaps
 ),
