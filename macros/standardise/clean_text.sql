@@ -11,7 +11,7 @@
         booleans): trimmed only. Inner whitespace of an identifier is part of
         the identifier (collapsing it could make two ids one), and the regex
         check was most of staging's cost at scale: 28M web events and 12M email
-        events carry nothing but codes (BENCHMARKS.md, "Staging").
+        events carry nothing but codes (BENCHMARKS.md, second pass, `clean_code`).
 #}
 {% macro clean_text(column) -%}
     {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' -%}

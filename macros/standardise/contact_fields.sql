@@ -27,7 +27,7 @@
     repeat the same address on many rows (12M email events carry 0.7M distinct
     addresses at 1M persons): standardising each address once, then joining,
     instead of running the regexes and the junk lookup on every row, took
-    stg_email__events from 38 s to 14 s (BENCHMARKS.md, "Staging").
+    stg_email__events from 31.2 s to 22.7 s at 1M (BENCHMARKS.md, third pass).
 #}
 {% macro contact_email_lookup(relation, column) -%}
     select

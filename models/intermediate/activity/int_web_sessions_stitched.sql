@@ -43,7 +43,7 @@ events as (
 ),
 
 -- Ordered by time alone, no tie-breaking event_id (it would add a string to both
--- 28M-row sort keys at 1,000,000 persons: 12% of this model's CPU time). Events of
+-- 28M-row sort keys at 1,000,000 persons: a tenth of this model's CPU). Events of
 -- a device at the same instant are 0 minutes apart, so at most the first of them,
 -- in whatever order, starts a session; the running count below is over a range
 -- frame, which counts every event of that instant at once, so all of them get the
