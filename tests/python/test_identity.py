@@ -7,8 +7,13 @@ import random
 
 import pyarrow as pa
 
-from c360.identity.clustering import cluster_records, jaro_winkler, names_compatible
-from c360.identity.scoring import MATCH_COLUMNS, score_pairs
+from c360.identity.clustering import (
+    cluster_records,
+    customer_id_for,
+    jaro_winkler,
+    names_compatible,
+)
+from c360.identity.scoring import MATCH_COLUMNS, explain, score_pairs
 
 D1, D2 = dt.date(1990, 2, 13), dt.date(1985, 7, 4)
 
@@ -125,6 +130,18 @@ def test_clustering_is_deterministic_whatever_the_pair_order() -> None:
     )
 
 
+def test_records_in_any_order_give_one_result_in_key_order() -> None:
+    # the dbt model hands records over sorted; any other order is sorted first, and the
+    # customer id is still the hash of each cluster's smallest key
+    rows = records(*[(f"r{i:02d}", "ann" if i % 3 else "bob", None) for i in range(30)])
+    edges = pairs(*[(f"r{i:02d}", f"r{i + 1:02d}", 0.9) for i in range(0, 29, 2)])
+    shuffled = rows.take(random.Random(7).sample(range(30), 30))
+    result = cluster_records(rows, edges, 0.7)[0]
+    assert cluster_records(shuffled, edges, 0.7)[0].equals(result)
+    assert result.column("person_record_id").to_pylist() == sorted(f"r{i:02d}" for i in range(30))
+    assert customers(result)["r05"] == customer_id_for(["r04", "r05"])
+
+
 def test_component_fast_path_equals_edge_by_edge_guarded_clustering() -> None:
     # households of look-alikes: shared and conflicting birth dates and names, chains longer
     # than the size cap, must-link and cannot-link decisions; both paths must agree exactly
@@ -189,3 +206,23 @@ def test_unguarded_mode_is_plain_connected_components() -> None:
     rows = records(("a", "mary", D1), ("b", "anna", D1))
     result, _ = cluster_records(rows, pairs(("a", "b", 0.98)), 0.7, guarded=False)
     assert customers(result)["a"] == customers(result)["b"]
+
+
+def test_explain_names_each_comparisons_level_once_per_pair() -> None:
+    labels = {
+        "gamma_email_key": {-1: "null", 0: "All other comparisons", 1: "Exact match"},
+        "gamma_birth_date": {-1: "null", 0: "All other", 1: "Within a year", 2: "Exact"},
+    }
+    pairs_table = pa.table(
+        {
+            "gamma_email_key": pa.array([1, 1, -1, 0, None], pa.int32()),
+            "gamma_birth_date": pa.array([2, 2, 1, 7, 0], pa.int32()),
+        }
+    )
+    assert explain(pairs_table, labels).to_pylist() == [
+        "email_key: Exact match; birth_date: Exact",
+        "email_key: Exact match; birth_date: Exact",
+        "email_key: null; birth_date: Within a year",
+        "email_key: All other comparisons; birth_date: 7",  # a level the model does not name
+        "email_key: None; birth_date: All other",
+    ]

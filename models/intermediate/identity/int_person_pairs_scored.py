@@ -3,7 +3,10 @@
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from c360.identity.scoring import score_pairs
+    from c360.identity.scoring import MATCH_COLUMNS, score_pairs
 
-    records = dbt.ref("int_person_records_unioned").arrow().read_all()
+    # only the columns Splink compares leave the warehouse
+    records = (
+        dbt.ref("int_person_records_unioned").project(", ".join(MATCH_COLUMNS)).arrow().read_all()
+    )
     return score_pairs(records, threshold=float(dbt.config.get("min_pair_probability")))

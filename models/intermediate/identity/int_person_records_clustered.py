@@ -11,7 +11,14 @@ def model(dbt, session):
         rows = relation.project("record_id_a, record_id_b").fetchall()
         return [(a, b) for a, b in rows]
 
-    records = dbt.ref("int_person_records_unioned").arrow().read_all()
+    # only what the guards read, in key order (cluster_records would otherwise sort it)
+    records = (
+        dbt.ref("int_person_records_unioned")
+        .project("person_record_id, first_name_canonical, birth_date")
+        .order("person_record_id")
+        .arrow()
+        .read_all()
+    )
     columns = ["person_record_id_l", "person_record_id_r", "match_probability"]
     pairs = pa.concat_tables(
         [
