@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 
 import pyarrow as pa
@@ -140,6 +141,7 @@ def test_records_in_any_order_give_one_result_in_key_order() -> None:
     assert cluster_records(shuffled, edges, 0.7)[0].equals(result)
     assert result.column("person_record_id").to_pylist() == sorted(f"r{i:02d}" for i in range(30))
     assert customers(result)["r05"] == customer_id_for(["r04", "r05"])
+    assert gc.isenabled()  # paused only while clustering runs
 
 
 def test_component_fast_path_equals_edge_by_edge_guarded_clustering() -> None:

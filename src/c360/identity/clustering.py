@@ -160,7 +160,11 @@ class GuardedClusters:
 
 def customer_id_for(members: list[str]) -> str:
     """Stable id: a hash of the cluster's smallest record key (survives unrelated changes)."""
-    return "cus_" + hashlib.sha256(min(members).encode()).hexdigest()[:16]
+    return _customer_id_of_key(min(members))
+
+
+def _customer_id_of_key(smallest_key: str) -> str:
+    return "cus_" + hashlib.sha256(smallest_key.encode()).hexdigest()[:16]
 
 
 def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -264,6 +268,23 @@ def _apply_edges(
                 confidence[record_id] = max(confidence.get(record_id, 0.0), probability)
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """Python's cyclic garbage collector paused: the guarded pass creates a few objects per
+    record (clusters, their sets and lists) and nothing here makes a reference cycle, yet
+    the collector kept rescanning them all: setting up 340,000 guarded records took 4.3 s
+    with it and 1.4 s without (1,000,000 persons, BENCHMARKS.md, fifth pass). Memory is
+    still freed as soon as it is unreferenced."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_no_cyclic_gc()
 def cluster_records(
     records: pa.Table,
     pairs: pa.Table,
@@ -286,45 +307,6 @@ def cluster_records(
     guarded pass would give them, at a fraction of the cost. split_components=False sends
     every record through the guarded pass (the reference the fast path is tested against).
     """
-    with _no_cyclic_gc():
-        return _cluster_records(
-            records,
-            pairs,
-            threshold,
-            max_cluster_size,
-            must_link,
-            cannot_link,
-            guarded,
-            split_components,
-        )
-
-
-@contextmanager
-def _no_cyclic_gc():
-    """Python's cyclic garbage collector paused: the guarded pass creates a few objects per
-    record (clusters, their sets and lists) and nothing here makes a reference cycle, yet
-    the collector kept rescanning them all: setting up 340,000 guarded records took 4.3 s
-    with it and 1.4 s without (1,000,000 persons, BENCHMARKS.md, fifth pass). Memory is
-    still freed as soon as it is unreferenced."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _cluster_records(
-    records: pa.Table,
-    pairs: pa.Table,
-    threshold: float,
-    max_cluster_size: int,
-    must_link: list[tuple[str, str]],
-    cannot_link: list[tuple[str, str]],
-    guarded: bool,
-    split_components: bool,
-) -> tuple[pa.Table, Decisions]:
     # records in key order: a record's position is its rank, which the customer id needs
     # (the smallest key of its cluster), and the result comes out sorted without a second
     # sort. Already sorted input (the dbt model asks DuckDB for it) is not sorted again.
@@ -392,11 +374,8 @@ def _cluster_records(
     # so that is the component's label (connected_components labels by smallest index)
     labels = np.flatnonzero(np.bincount(component, minlength=n))
     smallest = ids.take(pa.array(labels)).to_pylist()
-    sha256 = hashlib.sha256
     customer_of = np.empty(n, dtype=object)
-    customer_of[labels] = [
-        "cus_" + sha256(record_id.encode()).hexdigest()[:16] for record_id in smallest
-    ]
+    customer_of[labels] = [_customer_id_of_key(record_id) for record_id in smallest]
     customer = customer_of[component]
 
     # guarded path: edge by edge, only where a guard may refuse
