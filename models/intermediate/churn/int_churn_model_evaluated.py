@@ -1,10 +1,10 @@
 """Holdout evaluation of the churn classifier beside the days-since-last-order baseline.
 
 Trains on earlier labelled snapshots of churn_features and tests on the latest labelled
-one (c360.churn); the metrics land in the churn_model_metrics mart. Only a deterministic
-sample of labelled rows (var churn_max_training_rows, by a hash of the key and the seed)
-leaves the warehouse, so memory stays flat as the customer base grows. With too little
-history (a new data set) the table is empty and the build goes on.
+one (c360.churn); the metrics land in the churn_model_metrics mart. Only the deterministic
+sample of labelled rows (int_churn_training_sample, shared with the scoring) leaves the
+warehouse, so memory stays flat as the customer base grows. With too little history (a
+new data set) the table is empty and the build goes on.
 
 It is built after int_churn_scores_predicted (the ref below): the scoring is on the way to
 customer_360 and takes both cores while it runs; this evaluation, on one thread, then
@@ -21,10 +21,9 @@ def model(dbt, session):
     seed = int(dbt.config.get("churn_seed"))
     cap = int(dbt.config.get("churn_max_training_rows"))
     dbt.ref("int_churn_scores_predicted")  # build order only (see the docstring)
-    labelled = dbt.ref("churn_features").filter("churned_next_90d is not null")
-    sample = labelled.order(f"md5(churn_feature_id || '{seed}')").limit(cap)
+    sample = dbt.ref("int_churn_training_sample").arrow().read_all()
     try:
-        result = evaluate_model(sample.arrow().read_all(), seed=seed, max_training_rows=cap)
+        result = evaluate_model(sample, seed=seed, max_training_rows=cap)
     except NotEnoughHistory as reason:
         logging.getLogger("c360").warning("churn model not evaluated: %s", reason)
         result = METRICS_SCHEMA.empty_table()

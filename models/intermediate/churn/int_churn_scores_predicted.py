@@ -1,9 +1,8 @@
 """Churn probability, risk band and top drivers for the latest churn_features snapshot.
 
-Fits the classifier on a deterministic sample of labelled snapshots (var
-churn_max_training_rows, by a hash of the key and the seed) and scores every customer of
-the latest one (c360.churn). With too little history (a new data set) the table is empty
-and the build goes on.
+Fits the classifier on the deterministic sample of labelled snapshots
+(int_churn_training_sample) and scores every customer of the latest one (c360.churn).
+With too little history (a new data set) the table is empty and the build goes on.
 """
 
 
@@ -18,16 +17,12 @@ def model(dbt, session):
     seed = int(dbt.config.get("churn_seed"))
     cap = int(dbt.config.get("churn_max_training_rows"))
     features = dbt.ref("churn_features")
-    sample = (
-        features.filter("churned_next_90d is not null")
-        .order(f"md5(churn_feature_id || '{seed}')")
-        .limit(cap)
-    )
+    sample = dbt.ref("int_churn_training_sample").arrow().read_all()
     latest_date = features.aggregate("max(snapshot_date)").fetchall()[0][0]
     latest = features.filter(f"snapshot_date = date '{latest_date}'")
     try:
         result = score_latest(
-            pa.concat_tables([sample.arrow().read_all(), latest.arrow().read_all()]),
+            pa.concat_tables([sample, latest.arrow().read_all()]),
             seed=seed,
             max_training_rows=cap,
             high_risk=float(dbt.config.get("churn_high_risk")),
