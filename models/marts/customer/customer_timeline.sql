@@ -7,9 +7,10 @@
 #}
 {#
     A view, not a table: copying its ~22M rows (1M persons) into the warehouse cost
-    60 CPU-s per build, more than every reader and test of the view together (its five
-    tests: 28 CPU-s on the view, 11 on the table). One customer's timeline reads as fast
-    from the view, whose customer filter reaches each source (BENCHMARKS.md, sixth pass).
+    60 CPU-s per build, twice what its five tests cost reading the view (28 CPU-s; 11
+    on the table). One customer's timeline reads about as fast from the view (0.57 s
+    against 0.48 s), whose customer filter reaches each source (BENCHMARKS.md, sixth
+    pass).
 #}
 {{ config(materialized='view') }}
 with
