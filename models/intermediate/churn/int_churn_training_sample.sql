@@ -8,6 +8,12 @@
     samples took 10.3-11.8 CPU-s, this table and its two reads 6.7-6.9, for the same
     rows (BENCHMARKS.md, sixth pass). The columns are churn_features' own.
 #}
+{%- set max_rows = var('churn_max_training_rows') | string | trim -%}
+{%- if not max_rows.isdigit() or max_rows | int < 1 -%}
+    {{ exceptions.raise_compiler_error(
+        "var churn_max_training_rows must be a whole number of rows above 0, got '"
+        ~ max_rows ~ "' (dbt_project.yml vars or --vars)") }}
+{%- endif %}
 with
 
 labelled as (
@@ -21,7 +27,7 @@ sampled_keys as (
         {{ dbt.hash(dbt.concat(['churn_feature_id', "'" ~ var('churn_seed') ~ "'"])) }} as sample_key
     from labelled
     order by sample_key
-    limit {{ var('churn_max_training_rows') | int }}
+    limit {{ max_rows }}
 ),
 
 final as (

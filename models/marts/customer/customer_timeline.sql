@@ -4,8 +4,7 @@
     consent changes. One row per event and customer (a consent revocation on a
     shared identifier applies to every customer it names). Only activity
     attributed to a customer appears.
-#}
-{#
+
     A view, not a table: copying its ~22M rows (1M persons) into the warehouse cost
     60 CPU-s per build, twice what its five tests cost reading the view (28 CPU-s; 11
     on the table). One customer's timeline reads about as fast from the view (0.57 s
