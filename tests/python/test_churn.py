@@ -13,6 +13,7 @@ from c360.churn import (
     METRICS_SCHEMA,
     SCORES_SCHEMA,
     NotEnoughHistory,
+    classifier,
     evaluate_model,
     score_latest,
 )
@@ -330,6 +331,24 @@ def test_same_input_and_seed_give_the_same_output_whatever_the_row_order() -> No
     assert evaluate_model(features, seed=3, max_training_rows=1000).equals(
         evaluate_model(shuffled, seed=3, max_training_rows=1000)
     )
+
+
+def test_occlusion_in_two_threads_pushes_exactly_as_in_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    features = make_features(customers=600, seed=4)
+    train = classifier._sample(classifier._labelled(features), 100_000, 0)
+    model, encoded = classifier._fit(train, 0)
+    matrix = classifier._matrix(train, encoded)
+    probability = model.predict_proba(matrix)[:, 1]
+    typical = classifier._typical_values(matrix, encoded)
+    every = list(range(matrix.shape[1]))
+    # small batches, so that many are in flight at once in the two threads
+    monkeypatch.setattr(classifier, "OCCLUSION_BATCH_ROWS", 500)
+    one = classifier._occlusion_push(model, matrix, probability, typical, every, workers=1)
+    two = classifier._occlusion_push(model, matrix, probability, typical, every, workers=2)
+    assert np.count_nonzero(one) > matrix.shape[0]  # features did move probabilities
+    np.testing.assert_array_equal(one, two)
 
 
 @pytest.mark.parametrize("column", ["days_since_last_order", "customer_id", "snapshot_date"])

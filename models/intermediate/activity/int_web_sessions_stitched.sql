@@ -22,13 +22,18 @@ shop_accounts as (
     where contact_point_type = 'shop_customer_id'
 ),
 
--- only the columns sessions need: the window functions below sort 28M events at
--- 1,000,000 persons, and every column carried through them costs memory
+-- only what sessions need, as small as it can be: the window functions below sort
+-- 28M events at 1,000,000 persons with every column they carry. The event type
+-- travels as four flags and the device id as one (the device key is the device id
+-- whenever there is one), not as strings: 4% of this model's CPU (BENCHMARKS.md,
+-- seventh pass).
 events as (
     select
-        web_events.event_id,
-        web_events.anonymous_id,
-        web_events.event_type,
+        web_events.anonymous_id is not null as has_anonymous_id,
+        web_events.event_type = 'page_view' as is_page_view,
+        web_events.event_type = 'product_view' as is_product_view,
+        web_events.event_type = 'add_to_cart' as is_add_to_cart,
+        web_events.event_type = 'login' as is_login,
         web_events.occurred_at,
         -- events without a device id are sessionised per account, or alone
         coalesce(
@@ -82,17 +87,17 @@ sessions as (
     select
         device_key,
         session_number,
-        min(anonymous_id) as anonymous_id,
+        min(case when has_anonymous_id then device_key end) as anonymous_id,
         -- a session that switched accounts keeps the first one, deterministically
         min(logged_in_customer_id) as logged_in_customer_id,
         min(case when logged_in_customer_id is not null then occurred_at end) as logged_in_at,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
-        count(case when event_type = 'page_view' then 1 end) as page_views,
-        count(case when event_type = 'product_view' then 1 end) as product_views,
-        count(case when event_type = 'add_to_cart' then 1 end) as add_to_carts,
-        count(case when event_type = 'login' then 1 end) as logins
+        count(case when is_page_view then 1 end) as page_views,
+        count(case when is_product_view then 1 end) as product_views,
+        count(case when is_add_to_cart then 1 end) as add_to_carts,
+        count(case when is_login then 1 end) as logins
     from numbered
     group by device_key, session_number
 ),

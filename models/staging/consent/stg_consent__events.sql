@@ -28,6 +28,14 @@ parsed as (
     from source
 ),
 
+flagged as (
+    select
+        *,
+        {{ contact_email_junk('email') }},
+        {{ contact_phone_junk('phone') }}
+    from parsed
+),
+
 final as (
     select
         -- ids
@@ -49,7 +57,7 @@ final as (
 
         -- timestamps
         recorded_at
-    from parsed
+    from flagged
 )
 
 select * from final

@@ -27,6 +27,13 @@ parsed as (
     from source
 ),
 
+flagged as (
+    select
+        *,
+        {{ contact_email_junk('receipt_email') }}
+    from parsed
+),
+
 final as (
     select
         -- ids
@@ -47,7 +54,7 @@ final as (
 
         -- timestamps
         transacted_at
-    from parsed
+    from flagged
 )
 
 select * from final

@@ -24,6 +24,14 @@ parsed as (
     from source
 ),
 
+flagged as (
+    select
+        *,
+        {{ contact_email_junk('email') }},
+        {{ contact_phone_junk('phone') }}
+    from parsed
+),
+
 final as (
     select
         -- ids
@@ -41,7 +49,7 @@ final as (
 
         -- timestamps
         received_at
-    from parsed
+    from flagged
 )
 
 select * from final

@@ -30,6 +30,13 @@ parsed as (
     from source
 ),
 
+flagged as (
+    select
+        *,
+        {{ contact_email_junk('guest_email') }}
+    from parsed
+),
+
 final as (
     select
         -- ids
@@ -55,7 +62,7 @@ final as (
         -- timestamps
         ordered_at,
         updated_at
-    from parsed
+    from flagged
 )
 
 select * from final

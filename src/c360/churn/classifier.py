@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import wraps
 
@@ -56,6 +57,7 @@ IMPORTANCE_SAMPLE = 10_000
 # would read "+0.00" in top_drivers
 MIN_PUSH = 0.005
 OCCLUSION_BATCH_ROWS = 250_000  # rows per predict call (bounds the copies' memory)
+SCORING_THREADS = 2  # default of C360_CHURN_THREADS for score_latest (see _limited_threads)
 
 METRICS_SCHEMA = pa.schema(
     [
@@ -93,13 +95,16 @@ def _limited_threads(default: int) -> Callable[[Callable], Callable]:
     def decorate(function: Callable) -> Callable:
         @wraps(function)
         def limited(*args, **kwargs):
-            threads = int(os.environ.get("C360_CHURN_THREADS", str(default)))
-            with threadpool_limits(limits=threads):
+            with threadpool_limits(limits=_churn_threads(default)):
                 return function(*args, **kwargs)
 
         return limited
 
     return decorate
+
+
+def _churn_threads(default: int) -> int:
+    return int(os.environ.get("C360_CHURN_THREADS", str(default)))
 
 
 class NotEnoughHistory(ValueError):
@@ -263,49 +268,74 @@ def _occlusion_push(
     probability: np.ndarray,
     typical: np.ndarray,
     features: list[int],
+    workers: int = 1,
 ) -> np.ndarray:
-    """Per row and listed feature: probability minus the probability with that feature typical."""
+    """Per row and listed feature: probability minus the probability with that feature typical.
+
+    The occluded rows are predicted in batches of about OCCLUSION_BATCH_ROWS. With `workers`
+    above 1 that many batches run at once, in threads of one OpenMP thread each: copying the
+    rows and scikit-learn's input checks run on one core while a batch is predicted, and a
+    second batch fills the other (1M persons, 528,226 customers: 13.9-15.0 s -> 9.9-11.8 s,
+    the same pushes; BENCHMARKS.md, seventh pass). Each feature's rows are in one batch, so
+    the threads write disjoint columns of `push`.
+    """
     push = np.zeros((matrix.shape[0], len(features)))
-    blocks: list[np.ndarray] = []
-    targets: list[tuple[int, np.ndarray]] = []
-
-    def predict_pending() -> None:
-        # one predict call for several features' occluded rows: each call has a fixed cost
-        # (checks, 60 tree walks) that dominated on small tables; rows are scored independently
-        if blocks:
-            occluded = model.predict_proba(np.concatenate(blocks))[:, 1]
-            start = 0
-            for position, rows in targets:
-                push[rows, position] = probability[rows] - occluded[start : start + rows.size]
-                start += rows.size
-            blocks.clear()
-            targets.clear()
-
+    batches: list[list[tuple[int, int, np.ndarray]]] = [[]]
     for position, j in enumerate(features):
         column = matrix[:, j]
         # a row already at the typical value (or missing where it is missing) cannot move:
         # skipping it is exact, and counts and flags are mostly at their typical value
         rows = np.flatnonzero(~((column == typical[j]) | (np.isnan(column) & np.isnan(typical[j]))))
         if rows.size:
+            batches[-1].append((position, j, rows))
+        if sum(pending.size for _, _, pending in batches[-1]) >= OCCLUSION_BATCH_ROWS:
+            batches.append([])
+
+    def predict(batch: list[tuple[int, int, np.ndarray]]) -> None:
+        # one predict call for several features' occluded rows: each call has a fixed cost
+        # (checks, 60 tree walks) that dominated on small tables; rows are scored independently
+        if not batch:
+            return
+        blocks = []
+        for _, j, rows in batch:
             occluded = matrix[rows]
             occluded[:, j] = typical[j]
             blocks.append(occluded)
-            targets.append((position, rows))
-        if sum(pending.size for _, pending in targets) >= OCCLUSION_BATCH_ROWS:
-            predict_pending()
-    predict_pending()
+        occluded_probability = model.predict_proba(np.concatenate(blocks))[:, 1]
+        start = 0
+        for position, _, rows in batch:
+            push[rows, position] = (
+                probability[rows] - occluded_probability[start : start + rows.size]
+            )
+            start += rows.size
+
+    def predict_on_one_thread(batch: list[tuple[int, int, np.ndarray]]) -> None:
+        # OpenMP's thread count is per thread: set it in each worker
+        with threadpool_limits(limits=1, user_api="openmp"):
+            predict(batch)
+
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(predict_on_one_thread, batches))
+    else:
+        for batch in batches:
+            predict(batch)
     return push
 
 
 def _driver_candidates(
-    model: HistGradientBoostingClassifier, train_matrix: np.ndarray, typical: np.ndarray, seed: int
+    model: HistGradientBoostingClassifier,
+    train_matrix: np.ndarray,
+    typical: np.ndarray,
+    seed: int,
+    workers: int = 1,
 ) -> list[int]:
     """The features whose occlusion moves a sample of training rows' probability most."""
     rows = np.random.default_rng(seed).permutation(train_matrix.shape[0])[:IMPORTANCE_SAMPLE]
     sample = train_matrix[np.sort(rows)]
     every = list(range(train_matrix.shape[1]))
     probability = model.predict_proba(sample)[:, 1]
-    importance = np.abs(_occlusion_push(model, sample, probability, typical, every))
+    importance = np.abs(_occlusion_push(model, sample, probability, typical, every, workers))
     ranked = np.argsort(-importance.mean(axis=0), kind="stable")
     return sorted(int(j) for j in ranked[:DRIVER_CANDIDATES])
 
@@ -317,9 +347,10 @@ def _drivers(
     typical: np.ndarray,
     candidates: list[int],
     encoded: Encoded,
+    workers: int = 1,
 ) -> tuple[list[list[str | None]], list[str | None]]:
     """Top features pushing each row's probability up, by occlusion, and a readable summary."""
-    candidate_push = _occlusion_push(model, matrix, probability, typical, candidates)
+    candidate_push = _occlusion_push(model, matrix, probability, typical, candidates, workers)
     push = np.full(matrix.shape, -np.inf)
     push[:, candidates] = candidate_push
     order = np.argsort(-push, axis=1, kind="stable")[:, :DRIVERS]
@@ -360,7 +391,7 @@ def _display(values: np.ndarray, features: np.ndarray, encoded: Encoded) -> np.n
     return shown
 
 
-@_limited_threads(default=2)
+@_limited_threads(default=SCORING_THREADS)
 def score_latest(
     features: pa.Table,
     *,
@@ -390,8 +421,9 @@ def score_latest(
     probability = model.predict_proba(matrix)[:, 1]
     train_matrix = _matrix(train, encoded)
     typical = _typical_values(train_matrix, encoded)
-    candidates = _driver_candidates(model, train_matrix, typical, seed)
-    drivers, summaries = _drivers(model, matrix, probability, typical, candidates, encoded)
+    workers = _churn_threads(SCORING_THREADS)
+    candidates = _driver_candidates(model, train_matrix, typical, seed, workers)
+    drivers, summaries = _drivers(model, matrix, probability, typical, candidates, encoded, workers)
     band = np.where(
         probability >= high_risk, "high", np.where(probability >= medium_risk, "medium", "low")
     )
