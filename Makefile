@@ -8,8 +8,10 @@ DBT := $(BIN)/dbt
 export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export C360_RAW_PATH ?= data/sample
 export C360_RAW_FORMAT ?= csv
-export C360_DUCKDB_PATH ?= target/customer_360.duckdb
-# The published copy BI tools read (see README, "Querying from a BI tool").
+# The build's own warehouse: every layer, raw copies included. Never shared with readers,
+# and kept out of target/, which holds only what may be shown (see docs/operations.md).
+export C360_DUCKDB_PATH ?= warehouse/customer_360.duckdb
+# The published copy BI tools and exports read: the marts of the last passing build.
 export C360_SERVING_PATH ?= target/serving/customer_360.duckdb
 # Persons and seed for `make generate`.
 PERSONS ?= 20000
@@ -37,11 +39,11 @@ build: setup
 	$(DBT) build
 	$(MAKE) --no-print-directory publish
 
-## publish: swap the last build into $(C360_SERVING_PATH) atomically (BI tools read that file)
+## publish: the marts of the last build, if it passed completely, swapped into $(C360_SERVING_PATH)
 publish: setup
 	$(BIN)/python -m c360.publish --db $(C360_DUCKDB_PATH) --to $(C360_SERVING_PATH)
 
-## export-audiences: one file per audience from the published warehouse (AUDIENCE_FORMAT, AUDIENCE_DIR)
+## export-audiences: one file per audience from the published warehouse only (AUDIENCE_FORMAT, AUDIENCE_DIR)
 AUDIENCE_FORMAT ?= parquet
 AUDIENCE_DIR ?= target/audiences
 export-audiences: setup
@@ -85,7 +87,7 @@ bench: setup
 
 ## sar: subject-access export of EMAIL (and/or PHONE) from $(C360_DUCKDB_PATH) to one JSON file
 ## (OUT=... to choose it; CUSTOMER_ID=... when the identifiers are shared by several customers)
-SAR_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),target/sar/access_export.json)
+SAR_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),warehouse/sar/access_export.json)
 sar: setup
 	@if [ -z "$(EMAIL)$(PHONE)" ]; then echo "usage: make sar EMAIL=... [PHONE=...] [OUT=file.json]" >&2; exit 2; fi
 	$(BIN)/python -m c360.privacy.access_export --db $(C360_DUCKDB_PATH) --out $(SAR_OUT) \
@@ -95,5 +97,6 @@ sar: setup
 docs: setup
 	$(DBT) docs generate
 
+# keeps warehouse/: it holds state that outlives a build (the audience changes log)
 clean:
 	rm -rf target logs $(VENV)

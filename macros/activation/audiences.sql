@@ -32,6 +32,24 @@
                 "Audience '" ~ audience.name ~ "' in " ~ where ~ ": channel '" ~ audience.channel
                 ~ "' is not one of email, sms, phone, ads") }}
         {%- endif -%}
+        {%- set guard = audience.get('guard') or {} -%}
+        {%- if guard is not mapping -%}
+            {{ exceptions.raise_compiler_error(
+                "Audience '" ~ audience.name ~ "' in " ~ where ~ ": guard must be a mapping") }}
+        {%- endif -%}
+        {%- for key, value in guard.items() -%}
+            {%- if key not in ['warn_share', 'fail_share', 'churn_warn_share', 'churn_fail_share',
+                    'min_previous_size'] -%}
+                {{ exceptions.raise_compiler_error(
+                    "Audience '" ~ audience.name ~ "' in " ~ where ~ ": unknown guard key '" ~ key
+                    ~ "' (warn_share, fail_share, churn_warn_share, churn_fail_share, min_previous_size)") }}
+            {%- endif -%}
+            {%- if value is boolean or value is not number or value < 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    "Audience '" ~ audience.name ~ "' in " ~ where ~ ": guard " ~ key ~ " must be a number"
+                    ~ " of 0 or more, got '" ~ value ~ "'") }}
+            {%- endif -%}
+        {%- endfor -%}
         {%- if audience.name in seen -%}
             {{ exceptions.raise_compiler_error(
                 "Audience '" ~ audience.name ~ "' is declared twice in " ~ where) }}

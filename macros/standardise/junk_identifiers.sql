@@ -21,7 +21,7 @@
             where junk_identifiers.identifier_type = '{{ identifier_type }}'
         )
         {%- if people_key is not none %}
-        or {{ count_distinct_over(people_key, value) }} > {{ var('junk_identifier_max_people') }}
+        or {{ count_distinct_over(people_key, value) }} > {{ checked_var('junk_identifier_max_people') }}
         {%- endif %}
         )
     )

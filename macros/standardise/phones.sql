@@ -10,7 +10,7 @@
     `phonenumbers`) applying the same NANP rule; tests check the two paths agree.
 #}
 {% macro normalize_phone(column, default_region=none) -%}
-    {%- set region = (default_region or var('default_phone_region')) | upper -%}
+    {%- set region = (default_region or checked_var('default_phone_region')) | upper -%}
     {%- set raw = clean_text(column) -%}
     {%- set digits = regexp_replace_all(raw, '[^0-9]', '') -%}
     {%- set national = 'right(' ~ digits ~ ', 10)' -%}

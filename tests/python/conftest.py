@@ -18,10 +18,16 @@ DBT = str(Path(sys.executable).parent / "dbt")
 DbtRunner = Callable[..., subprocess.CompletedProcess]
 
 
+# A masking key for the test builds (C360_MASKING_KEY), so the keyed pseudonyms of the masked
+# marts are computed and checkable; never a key to use anywhere else.
+MASKING_KEY = "test-masking-key-not-for-production"
+
+
 def dbt_env(raw_path: Path, db_path: Path, work_dir: Path, raw_format: str = "csv") -> dict:
     """Environment for one isolated dbt invocation (own DuckDB file, target and log dirs)."""
     return {
         **os.environ,
+        "C360_MASKING_KEY": MASKING_KEY,
         "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
         "C360_RAW_PATH": str(raw_path),
         "C360_RAW_FORMAT": raw_format,

@@ -66,7 +66,7 @@ gaps as (
         case
             when
                 previous_at is null
-                or occurred_at > {{ dbt.dateadd('minute', var('web_session_gap_minutes'), 'previous_at') }}
+                or occurred_at > {{ dbt.dateadd('minute', checked_var('web_session_gap_minutes'), 'previous_at') }}
                 then 1
             else 0
         end as is_session_start

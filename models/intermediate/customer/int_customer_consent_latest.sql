@@ -1,15 +1,14 @@
 {#
-    Consent per customer and channel from the latest event (source contract:
-    the latest event per subject and channel wins; see
-    int_consent_events_attributed for which customers an event applies to).
-    One row per customer and channel that has any event; no event means no
-    consent, which customer_360 applies.
+    Consent per customer and channel from the latest event that counts (doc block
+    consent_rule; int_consent_events_attributed decides which customers an event
+    applies to and whether it counts). One row per customer and channel that has
+    any such event; no event means no consent, which customer_360 applies.
 #}
 with
 
 consent_events as (
     select * from {{ ref('int_consent_events_attributed') }}
-    where customer_id is not null and channel is not null and recorded_at is not null
+    where customer_id is not null and is_counted
 ),
 
 ranked as (
