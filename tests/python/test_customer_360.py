@@ -183,11 +183,14 @@ def test_cancelled_or_refunded_order_is_not_revenue(warehouse: Path, altered: Pa
 
 def test_consent_reflects_the_latest_event_per_channel(warehouse: Path, altered: Path) -> None:
     # rewritten exports flip every consent event from the cutoff on: a customer whose latest
-    # email event is after it must have the opposite consent in the two builds
+    # email event is after it (and before the as-of date, where grants and revocations both
+    # count) must have the opposite consent in the two builds
     flipped = query(
         warehouse,
         f"""select customer_id, has_email_consent from customer_360
-        where email_consent_updated_at >= timestamp '{CUTOFF}' order by customer_id""",
+        where email_consent_updated_at >= timestamp '{CUTOFF}'
+            and email_consent_updated_at < timestamp '{AS_OF}'
+        order by customer_id""",
     )
     assert flipped, "no consent event after the cutoff: the check proves nothing"
     after = dict(
