@@ -11,10 +11,11 @@ export C360_RAW_FORMAT ?= csv
 export C360_DUCKDB_PATH ?= target/customer_360.duckdb
 # The published copy BI tools read (see README, "Querying from a BI tool").
 export C360_SERVING_PATH ?= target/serving/customer_360.duckdb
-# Persons and seed for `make generate`.
+# Persons, seed and difficulty (default or hard, see docs/datasets.md) for `make generate`.
 PERSONS ?= 20000
 SEED ?= 1
-OUT ?= data/generated/$(PERSONS)_seed$(SEED)
+DIFFICULTY ?= default
+OUT ?= data/generated/$(PERSONS)_seed$(SEED)$(if $(filter-out default,$(DIFFICULTY)),_$(DIFFICULTY))
 FORMAT ?= csv
 # `make bench`: run folder, raw data cache (Parquet, per persons and seed), extra arguments
 # (e.g. BENCH_ARGS=--no-naive).
@@ -59,9 +60,10 @@ lint: setup
 pytest: setup
 	$(BIN)/pytest
 
-## generate: write a synthetic raw folder (PERSONS, SEED, OUT, FORMAT)
+## generate: write a synthetic raw folder (PERSONS, SEED, DIFFICULTY, OUT, FORMAT)
 generate: setup
-	$(BIN)/python -m c360.datagen --persons $(PERSONS) --seed $(SEED) --out $(OUT) --format $(FORMAT)
+	$(BIN)/python -m c360.datagen --persons $(PERSONS) --seed $(SEED) --out $(OUT) --format $(FORMAT) \
+		--difficulty $(DIFFICULTY)
 
 ## sample: regenerate the bundled sample in data/sample
 sample: setup
