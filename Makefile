@@ -17,11 +17,13 @@ SEED ?= 1
 DIFFICULTY ?= default
 OUT ?= data/generated/$(PERSONS)_seed$(SEED)$(if $(filter-out default,$(DIFFICULTY)),_$(DIFFICULTY))
 FORMAT ?= csv
-# `make bench`: run folder, raw data cache (Parquet, per persons and seed), extra arguments
-# (e.g. BENCH_ARGS=--no-naive).
+# `make bench`: run folder (+ _hard for hard data), raw data cache (Parquet, per persons, seed
+# and difficulty), extra arguments (e.g. BENCH_ARGS=--no-naive). It runs both difficulties,
+# one after the other, unless DIFFICULTY is given.
 BENCH_OUT ?= bench/$(PERSONS)_seed$(SEED)
 BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
+BENCH_DIFFICULTY = $(if $(filter command line environment,$(origin DIFFICULTY)),$(DIFFICULTY),default hard)
 
 .PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate bench sar clean
 
@@ -80,10 +82,15 @@ evaluate: setup
 		--truth $(C360_RAW_PATH)/truth_person_records.csv
 
 ## bench: generate PERSONS/SEED (cached), dbt build into a fresh warehouse, report time,
-## memory, records/s and accuracy beside the naive Splink set-up; writes BENCH_OUT/result.json
+## memory, records/s and accuracy beside the naive Splink set-up, on default and hard data
+## (or DIFFICULTY); writes BENCH_OUT/result.json and BENCH_OUT_hard/result.json
 bench: setup
-	$(BIN)/python -m c360.bench --persons $(PERSONS) --seed $(SEED) --out $(BENCH_OUT) \
-		--data $(BENCH_DATA) $(BENCH_ARGS)
+	@set -e; for difficulty in $(BENCH_DIFFICULTY); do \
+		out=$(BENCH_OUT)$$([ $$difficulty = default ] || echo _$$difficulty); \
+		echo "== make bench: $$difficulty data, run folder $$out"; \
+		$(BIN)/python -m c360.bench --persons $(PERSONS) --seed $(SEED) \
+			--difficulty $$difficulty --out $$out --data $(BENCH_DATA) $(BENCH_ARGS); \
+	done
 
 ## sar: subject-access export of EMAIL (and/or PHONE) from $(C360_DUCKDB_PATH) to one JSON file
 ## (OUT=... to choose it; CUSTOMER_ID=... when the identifiers are shared by several customers)
