@@ -28,6 +28,7 @@ The rates are those of real customer files, not extremes:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -39,6 +40,8 @@ from c360.datagen.people import Noise, Person, Records, ascii_fold, zipf_weights
 from c360.datagen.records import Clock, add_crm_contact, add_loyalty_member, add_shop_customer
 
 STREAM = 1  # the hard generator is seeded with [seed, chunk, STREAM]
+NextId = Callable[[str, str], str]  # (kind, prefix) -> the chunk's next record id
+NextCard = Callable[[], str]  # the chunk's next loyalty card number
 
 # per person-bearing record
 FIRST_NAME_TYPO = 0.05
@@ -291,12 +294,12 @@ class Hard:
     def _person_number(self, index: int) -> int:
         return self.first_index + index
 
-    def add_records(self, records: Records, next_id, next_card) -> None:
+    def add_records(self, records: Records, next_id: NextId, next_card: NextCard) -> None:
         """Second loyalty records for re-issued cards, then work-email accounts."""
         self._reissue_cards(records, next_id, next_card)
         self._work_accounts(records, next_id)
 
-    def _reissue_cards(self, records: Records, next_id, next_card) -> None:
+    def _reissue_cards(self, records: Records, next_id: NextId, next_card: NextCard) -> None:
         members = records.tables.get("loyalty_members")
         u = self.rng.random((len(self.people), 4))
         if not members:
@@ -352,7 +355,7 @@ class Hard:
             return f"30{int(self.rng.integers(10_000_000, 100_000_000)):08d}"
         return f"1{int(self.rng.integers(10_000_000, 100_000_000)):08d}"
 
-    def _work_accounts(self, records: Records, next_id) -> None:
+    def _work_accounts(self, records: Records, next_id: NextId) -> None:
         known = {
             int(pid[1:]) - self.first_index
             for system, pid in zip(
