@@ -251,6 +251,9 @@ def test_masked_pages_show_no_email_or_phone_but_their_hashes(
     # the review table shows the mart's values masked, the dashboards the match keys masked
     assert any(masking.mask_text(v) in masked_text for v in emails)
     assert sum(v in clear_text for v in values) > len(values) / 2, "unmasked shows them"
+    viewer = "review_comparison_viewer.html"
+    assert "Masked: personal values" in (masked / viewer).read_text(encoding="utf-8")
+    assert "Unmasked: personal values" in (unmasked / viewer).read_text(encoding="utf-8")
 
 
 @pytest.mark.integration

@@ -18,7 +18,9 @@ from c360.report.build import Options, build_report, project_var
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m c360.report", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--db", type=Path, required=True, help="warehouse built by dbt")
     parser.add_argument("--out", type=Path, required=True, help="folder for the site")
     mode = parser.add_mutually_exclusive_group()
@@ -39,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no warehouse at {args.db}: run `make build` first")
     seed = args.churn_seed
     if seed is None:
-        seed = int(project_var(args.project_dir, "churn_seed"))
+        value = project_var(args.project_dir, "churn_seed")
+        if not str(value).strip().isdigit():
+            parser.error(f"var churn_seed in dbt_project.yml is {value!r}: pass --churn-seed")
+        seed = int(value)
     options = Options(
         masked=args.masked,
         review_pairs=args.review_pairs,

@@ -158,7 +158,7 @@ def nulled_share(data_quality) -> dict:
                 ),
                 alt.value("#eeeeee"),
             ),
-            column=alt.Column("issue:N", title="issue"),
+            row=alt.Row("issue:N", title="issue"),
             tooltip=[
                 "source_table:N",
                 "column_name:N",

@@ -149,7 +149,7 @@ def review(scorer: Scorer, records: pa.Table, pairs: pa.Table, out: Path, masked
         num_example_rows=max(pairs.num_rows, 1),
         return_html_as_string=True,
     )
-    out.write_text(offline(html), encoding="utf-8")
+    out.write_text(offline(_with_mode(html, masked)), encoding="utf-8")
     return visuals.waterfall_chart(predictions.as_record_list(), filter_nulls=False).chart_dict
 
 
@@ -175,4 +175,19 @@ def cluster_studio(
         overwrite=True,
         return_html_as_string=True,
     )
-    out.write_text(offline(html), encoding="utf-8")
+    out.write_text(offline(_with_mode(html, masked)), encoding="utf-8")
+
+
+def _with_mode(html: str, masked: bool) -> str:
+    """A Splink dashboard with a line above it saying whether its values are masked."""
+    note = (
+        f"Masked: personal values are the first {masking.HASH_CHARS} hex digits of their "
+        'SHA-256, birth dates their year. <a href="index.html">Report index</a>'
+        if masked
+        else 'Unmasked: personal values in clear. <a href="index.html">Report index</a>'
+    )
+    banner = f'<p style="font: 14px system-ui, sans-serif; margin: 8px">{note}</p>'
+    head, body, rest = html.partition("<body>")
+    if not body:
+        raise RuntimeError("Splink dashboard without <body>: cannot mark its mode")
+    return head + body + banner + rest
