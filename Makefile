@@ -27,7 +27,7 @@ BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
 BENCH_DIFFICULTY = $(if $(filter command line environment,$(origin DIFFICULTY)),$(DIFFICULTY),default hard)
 
-.PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate bench sar clean
+.PHONY: setup build publish export-audiences report test lint pytest generate docs sample train evaluate bench sar clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ AUDIENCE_DIR ?= target/audiences
 export-audiences: setup
 	$(BIN)/python -m c360.activation.export --db $(C360_SERVING_PATH) --out $(AUDIENCE_DIR) \
 		--format $(AUDIENCE_FORMAT)
+
+## report: static HTML reports of $(C360_DUCKDB_PATH) in REPORT_DIR (open index.html); read-only.
+## Masked by default (personal values as short SHA-256 hashes); MASKED=0 shows them in clear
+MASKED ?= 1
+REPORT_DIR ?= target/reports
+report: setup
+	$(BIN)/python -m c360.report --db $(C360_DUCKDB_PATH) --out $(REPORT_DIR) \
+		$(if $(filter 0,$(MASKED)),--unmasked,--masked)
 
 ## test: lint (sqlfluff + ruff), then pytest (unit + end-to-end integration tests)
 test: setup lint pytest
