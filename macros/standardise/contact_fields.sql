@@ -10,7 +10,7 @@
 
     The junk flag is its own column because three output columns need it: written
     inline in each, the seed lookup ran once per use (a hash join over every row
-    each time; stg_consent__events did six, BENCHMARKS.md, seventh pass).
+    each time).
 #}
 {% macro contact_email_junk(name) -%}
     {{ is_junk_identifier(email_match_key(name), 'email') }} as is_{{ name }}_junk
@@ -39,10 +39,9 @@
     A lookup of contact_email_columns(`column`) for each distinct raw value of
     `column` in `relation`, keyed by source_`column` (NULL included, so join it
     with `is not distinct from` and every row finds its one match). Event tables
-    repeat the same address on many rows (12M email events carry 0.7M distinct
-    addresses at 1M persons): standardising each address once, then joining,
-    instead of running the regexes and the junk lookup on every row, took
-    stg_email__events from 31.2 s to 22.7 s at 1M (BENCHMARKS.md, third pass).
+    repeat the same address on many rows (an email event table holds far fewer
+    distinct addresses than events): standardising each address once, then
+    joining, is cheaper than running the regexes and the junk lookup on every row.
 #}
 {% macro contact_email_lookup(relation, column) -%}
     select

@@ -227,8 +227,10 @@ def test_erased_customers_are_in_no_audience_file(
     erased: Path, target: dict, shared: dict, tmp_path: Path
 ) -> None:
     from c360.activation.export import export_audiences
+    from c360.publish import publish
 
-    written = export_audiences(erased, tmp_path, "csv")
+    served = publish(erased, tmp_path / "serving" / "customer_360.duckdb")
+    written = export_audiences(served, tmp_path, "csv")
     assert written, "the build declares audiences"
     gone = {target["customer_id"], *shared["customer_ids"]}
     for name in written:

@@ -6,8 +6,8 @@
     unified_orders.
 
     Ephemeral: unified_orders is its one reader, so storing this reshaping would
-    only write 7M rows, and another copy of loyalty cards and receipt emails, at
-    1,000,000 persons. Its key tests compute it on the fly.
+    only write every order and sale again, and another copy of loyalty cards and
+    receipt emails. Its key tests compute it on the fly.
 #}
 with
 
