@@ -12,9 +12,8 @@ events as (
         attributed.customer_id is not null
         and attributed.channel is not null
         and attributed.recorded_at is not null
-        and attributed.status is not null
         and (
-            attributed.status = 'revoked'
+            attributed.status is distinct from 'granted'
             or attributed.recorded_at < cast(as_of.as_of_date as {{ dbt.type_timestamp() }})
         )
 ),

@@ -143,7 +143,7 @@ def test_no_audience_member_is_let_in_by_a_grant_after_the_as_of_date(trial: dic
             select customer_id, channel, is_granted, recorded_at
             from intermediate.int_consent_events_attributed
             where customer_id is not null and recorded_at is not null and channel is not null
-                and (status = 'revoked' or recorded_at < timestamp '{AS_OF}')
+                and (status is distinct from 'granted' or recorded_at < timestamp '{AS_OF}')
         ),
         latest as (
             select customer_id, channel,

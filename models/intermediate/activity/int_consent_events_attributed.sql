@@ -82,11 +82,11 @@ final as (
         -- booleans
         dated.status = 'granted' as is_granted,
         -- a grant dated after the as-of clock (a typo, a test row, a clock ahead) must not
-        -- let anyone in; a revocation is honoured whatever its date (the safe side)
+        -- let anyone in; a revocation, or a status that could not be read (which gives no
+        -- consent), counts whatever its date: the safe side
         dated.recorded_at is not null
         and dated.channel is not null
-        and dated.status is not null
-        and (dated.status = 'revoked' or not dated.is_after_as_of) as is_counted,
+        and (dated.status is distinct from 'granted' or not dated.is_after_as_of) as is_counted,
         dated.is_after_as_of as dq_recorded_at_after_as_of,
 
         -- timestamps
