@@ -1,19 +1,34 @@
 {#
-    The labelled churn_features rows both churn models train on (the scoring and the
-    holdout evaluation): at most var('churn_max_training_rows') of them, chosen by a
-    hash of the key and var('churn_seed'), so the sample is the same on every build
-    and memory stays flat as the customer base grows. One table instead of the same
-    query in each model, and the keys are ranked alone before the rows are fetched (a
-    top-N sort carrying every column costs more): at 1M persons the two models'
-    samples took 10.3-11.8 CPU-s, this table and its two reads 6.7-6.9, for the same
-    rows (BENCHMARKS.md, sixth pass). The columns are churn_features' own.
+    The labelled churn_features rows a new churn model version trains on (the model
+    and its holdout evaluation, in int_churn_models_trained): at most
+    var('churn_max_training_rows') of them, chosen by a hash of the key and
+    var('churn_seed'), so the sample is the same on every build and memory stays flat
+    as the customer base grows. The keys are ranked alone before the rows are fetched
+    (a top-N sort carrying every column costs more: BENCHMARKS.md, sixth pass). The
+    columns are churn_features' own. Builds that do not train read only its schema.
 #}
 {%- set max_rows = var('churn_max_training_rows') | string | trim -%}
 {%- if not max_rows.isdigit() or max_rows | int < 1 -%}
     {{ exceptions.raise_compiler_error(
         "var churn_max_training_rows must be a whole number of rows above 0, got '"
         ~ max_rows ~ "' (dbt_project.yml vars or --vars)") }}
-{%- endif %}
+{%- endif -%}
+{#- the registry (int_churn_models_trained) reads these two: checked here, at compile time -#}
+{%- set max_age = var('churn_max_model_age_days') | string | trim -%}
+{%- if not max_age.isdigit() -%}
+    {{ exceptions.raise_compiler_error(
+        "var churn_max_model_age_days must be a whole number of days, 0 or more, got '"
+        ~ max_age ~ "' (dbt_project.yml vars or --vars)") }}
+{%- endif -%}
+{%- for name, value in [
+    ('var churn_train_new_model', var('churn_train_new_model')),
+    ('env C360_CHURN_TRAIN_NEW_MODEL', env_var('C360_CHURN_TRAIN_NEW_MODEL', 'false')),
+] -%}
+    {%- if value | string | trim | lower not in ['true', 'false', '1', '0', 'yes', 'no', ''] -%}
+        {{ exceptions.raise_compiler_error(
+            name ~ " must be true or false, got '" ~ value ~ "'") }}
+    {%- endif -%}
+{%- endfor %}
 with
 
 labelled as (
