@@ -19,8 +19,10 @@ rebuilding old exports scores them with the version they were scored with.
 
 Loading checks before it trusts anything: the format tag, the scikit-learn version, a
 SHA-256 over everything stored, then skops (not pickle: loading runs no code) with an
-explicit list of trusted types, then the node indices of every tree. A version that fails
-any of these is not silently replaced: the build fails naming it (see UnreadableChurnModel).
+explicit list of trusted types, then the node indices of every tree. Another format or
+scikit-learn is expected after an upgrade and retrains; a version that fails any other
+check is not silently replaced: the build fails naming it (UnreadableChurnModel), since
+retraining would hide the damage and quietly move every score.
 """
 
 from __future__ import annotations
