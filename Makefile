@@ -27,7 +27,7 @@ BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
 BENCH_DIFFICULTY = $(if $(filter command line environment,$(origin DIFFICULTY)),$(DIFFICULTY),default hard)
 
-.PHONY: setup build publish export-audiences report test lint pytest generate docs sample train evaluate bench sar clean
+.PHONY: setup build publish export-audiences report test lint pytest generate docs sample train train-churn evaluate bench sar clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ sample: setup
 ## train: re-estimate the Splink model on the built warehouse; writes the committed JSON
 train: setup
 	$(BIN)/python -m c360.identity.train --db $(C360_DUCKDB_PATH)
+
+## train-churn: `make build` that trains and stores a new churn model version whatever the age
+## of the stored one (docs/churn.md), scores with it and publishes
+train-churn: setup
+	C360_CHURN_TRAIN_NEW_MODEL=true $(MAKE) --no-print-directory build
 
 ## evaluate: score customer_identifiers against the raw folder's truth, beside naive Splink
 evaluate: setup

@@ -53,6 +53,10 @@
                     ~ (" (or empty)" if rule.kind == 'date_or_empty' else "")) }}
             {%- endif -%}
         {%- endif -%}
+    {%- elif rule.kind == 'boolean' -%}
+        {%- if text | lower not in ['true', 'false', '1', '0', 'yes', 'no'] -%}
+            {{ exceptions.raise_compiler_error(where ~ " is not true or false") }}
+        {%- endif -%}
     {%- elif rule.kind == 'pattern' -%}
         {%- if not modules.re.fullmatch(rule.pattern, text) -%}
             {{ exceptions.raise_compiler_error(where ~ " is not " ~ rule.means) }}

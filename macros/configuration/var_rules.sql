@@ -4,7 +4,7 @@
     applies them all before a build touches anything, so a var out of range fails
     naming the var, its value and the allowed range instead of building a wrong
     warehouse (identity_match_threshold: 2 used to pass with every record a singleton).
-    kind: int | number | date | date_or_empty | pattern; min/max are inclusive and may
+    kind: int | number | boolean | date | date_or_empty | pattern; min/max are inclusive and may
     name another var (min_var/max_var) where two vars must stay in order.
     A test (tests/python/test_trust.py) checks that every var in dbt_project.yml has a rule.
 #}
@@ -28,6 +28,8 @@
         'churn_horizon_days': {'kind': 'int', 'min': 1, 'max': 3650},
         'churn_max_training_rows': {'kind': 'int', 'min': 1},
         'churn_seed': {'kind': 'int', 'min': 0},
+        'churn_max_model_age_days': {'kind': 'int', 'min': 0},
+        'churn_train_new_model': {'kind': 'boolean'},
         'churn_high_risk': {'kind': 'number', 'min': 0, 'max': 1, 'min_var': 'churn_medium_risk'},
         'churn_medium_risk': {'kind': 'number', 'min': 0, 'max': 1},
         'audience_change_warn_share': {'kind': 'number', 'min': 0},
