@@ -395,21 +395,3 @@ def test_a_damaged_version_fails_the_build_and_an_old_scikit_learn_retrains(
     assert query(
         db, "select distinct churn_model_version from intermediate.int_churn_scores_predicted"
     ) == [(2,)]
-
-
-@pytest.mark.parametrize(
-    ("variables", "message"),
-    [
-        ("{churn_max_model_age_days: -1}", "var churn_max_model_age_days = '-1' is below its"),
-        ("{churn_train_new_model: 'maybe'}", "var churn_train_new_model = 'maybe' is not true or"),
-    ],
-)
-def test_a_bad_lifecycle_var_fails_the_compile_naming_it(
-    tmp_path: Path, variables: str, message: str
-) -> None:
-    result = dbt(
-        "compile", "--select", "int_churn_training_sample", "--vars", variables,
-        raw_path=SAMPLE, db_path=tmp_path / "warehouse.duckdb", work_dir=tmp_path,
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert message in result.stdout

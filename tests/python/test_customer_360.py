@@ -259,19 +259,6 @@ def test_no_feature_uses_the_future(warehouse: Path, altered: Path) -> None:
     assert query(warehouse, changed) != query(altered, changed)
 
 
-@pytest.mark.parametrize("max_rows", ["0", "many"])
-def test_a_bad_training_row_cap_fails_naming_the_var(tmp_path: Path, max_rows: str) -> None:
-    result = dbt(
-        "compile", "--select", "int_churn_training_sample",
-        "--vars", f"{{churn_max_training_rows: '{max_rows}'}}",
-        raw_path=tmp_path, db_path=tmp_path / "warehouse.duckdb", work_dir=tmp_path,
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert f"churn_max_training_rows must be a whole number of rows above 0, got '{max_rows}'" in (
-        result.stdout
-    )
-
-
 def test_churn_sample_is_every_labelled_row_under_the_cap(warehouse: Path) -> None:
     sampled, labelled = query(
         warehouse,
