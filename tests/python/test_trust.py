@@ -412,7 +412,7 @@ def test_every_var_has_a_rule_and_every_use_is_of_a_known_var() -> None:
         ("{churn_horizon_days: -5}", "var churn_horizon_days = '-5' is below its minimum 1"),
         ("{audience_churn_fail_share: lots}", "audience_churn_fail_share = 'lots' is not a number"),
         ("{as_of_date: '2026-02-30'}", "var as_of_date = '2026-02-30' is not a date"),
-        ("{churn_max_training_rows: 0}", "var churn_max_training_rows = '0' is below its minimum 1"),
+        ("{churn_max_training_rows: 0}", "churn_max_training_rows = '0' is below its minimum 1"),
         ("{churn_train_new_model: maybe}", "var churn_train_new_model = 'maybe' is not true or"),
     ],
 )
