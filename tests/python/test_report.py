@@ -9,6 +9,8 @@ parts that guard privacy and the offline promise fail loudly.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -28,7 +30,7 @@ from c360.report.build import Options, build_report, project_var
 from c360.report.churn_holdout import holdout_predictions
 from c360.report.identity import Scorer
 from c360.report.site import offline
-from conftest import PROJECT_DIR, dbt_build, query
+from conftest import MASKING_KEY, PROJECT_DIR, dbt_build, query
 
 SCREENSHOTS = PROJECT_DIR / "target" / "report_test"
 DRAWN = "document.querySelectorAll('svg, canvas').length"
@@ -118,6 +120,7 @@ def render(db: Path, out: Path, *flags: str) -> float:
     result = subprocess.run(
         [sys.executable, "-m", "c360.report", "--db", str(db), "--out", str(out), *flags],
         cwd=PROJECT_DIR,
+        env={**os.environ, "C360_MASKING_KEY": MASKING_KEY},
         capture_output=True,
         text=True,
         check=False,
@@ -249,7 +252,9 @@ def test_masked_pages_show_no_email_or_phone_but_their_hashes(
     leaked = [v for v in values if v in masked_text]
     assert leaked == [], f"masked pages show {leaked[:5]}"
     # the review table shows the mart's values masked, the dashboards the match keys masked
-    assert any(masking.mask_text(v) in masked_text for v in emails)
+    assert any(masking.mask_text(v, MASKING_KEY.encode()) in masked_text for v in emails)
+    # keyed: a plain SHA-256 of a shown value, what hashing a guess gives, is on no page
+    assert not any(hashlib.sha256(v.encode()).hexdigest()[:12] in masked_text for v in values)
     assert sum(v in clear_text for v in values) > len(values) / 2, "unmasked shows them"
     viewer = "review_comparison_viewer.html"
     assert "Masked: personal values" in (masked / viewer).read_text(encoding="utf-8")

@@ -1,27 +1,37 @@
-"""Masked mode: personal values become short hashes, birth dates their year.
+"""Masked mode: personal values become short keyed hashes, birth dates their year.
 
-Same rule as customer_360_masked (text -> SHA-256, date -> 1 January of its year), with the
-hash cut to HASH_CHARS hex digits for reading: two records with the same value still show
-the same hash, which is what a reviewer compares. Unsalted, like the masked mart: it stops
-casual reading, not someone who hashes a guessed email.
+Text -> HMAC-SHA-256 cut to HASH_CHARS hex digits, under the key of the masked marts
+(C360_MASKING_KEY, c360.masking), or, when none is set, a random key drawn for this run:
+two records with the same value still show the same hash, which is what a reviewer
+compares, and nobody can find a value by hashing guesses (a plain SHA-256 of a name or a
+phone number is reversed by hashing every candidate). Dates -> 1 January of their year.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import secrets
+from functools import lru_cache
 
 import pyarrow as pa
+
+from c360.masking import keyed_hash, masking_key
 
 HASH_CHARS = 12
 # ids and codes that are not personal data (pseudonymous keys, the source system)
 NOT_PERSONAL = {"person_record_id", "source_system", "customer_id", "cluster_id"}
 
 
-def mask_text(value: str | None) -> str | None:
+@lru_cache(maxsize=1)
+def run_key() -> bytes:
+    """The masking key if one is set, else a random one for this process (this report)."""
+    return masking_key() or secrets.token_bytes(32)
+
+
+def mask_text(value: str | None, key: bytes | None = None) -> str | None:
     if value is None:
         return None
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:HASH_CHARS]
+    return keyed_hash(value, key or run_key())[:HASH_CHARS]
 
 
 def mask_date(value: dt.date | None) -> dt.date | None:
