@@ -21,7 +21,8 @@ def model(dbt, session):
     from c360.churn import REGISTRY_SCHEMA, feature_types, update_registry
     from c360.churn.registry import parse_flag
 
-    force = dbt.config.get("churn_train_new_model")
+    force_var = dbt.config.get("churn_train_new_model")
+    force_env = dbt.config.get("churn_train_new_model_env")
     sample = dbt.ref("int_churn_training_sample")
     as_of = dbt.ref("int_as_of_date").fetchall()[0][0]
     stored = (
@@ -35,7 +36,8 @@ def model(dbt, session):
         as_of=as_of,
         types=feature_types(sample.limit(0).arrow().read_all()),
         max_age_days=int(dbt.config.get("churn_max_model_age_days")),
-        force=parse_flag("var churn_train_new_model", force),
+        force=parse_flag("var churn_train_new_model", force_var)
+        or parse_flag("env C360_CHURN_TRAIN_NEW_MODEL", force_env),
         seed=int(dbt.config.get("churn_seed")),
         max_training_rows=int(dbt.config.get("churn_max_training_rows")),
     )
