@@ -1,4 +1,4 @@
-"""Churn probability, risk band and top drivers for the latest churn_features snapshot.
+"""Churn probability, risk band and top drivers for the latest int_churn_features snapshot.
 
 Scores every customer of the latest snapshot with the churn model version in use at the
 as-of date, loaded from int_churn_models_trained (c360.churn.score_with_registry): nothing
@@ -16,7 +16,7 @@ def model(dbt, session):
 
     registry = dbt.ref("int_churn_models_trained").arrow().read_all()
     as_of = dbt.ref("int_as_of_date").fetchall()[0][0]
-    features = dbt.ref("churn_features")
+    features = dbt.ref("int_churn_features")
     latest_date = features.aggregate("max(snapshot_date)").fetchall()[0][0]
     latest = (
         features.filter(f"snapshot_date = date '{latest_date}'") if latest_date else features

@@ -11,7 +11,7 @@
 with
 
 labelled as (
-    select * from {{ ref('churn_features') }}
+    select * from {{ ref('int_churn_features') }}
     where churned_next_90d is not null
 ),
 

@@ -15,7 +15,7 @@
 with
 
 orders as (
-    select * from {{ ref('unified_orders') }}
+    select * from {{ ref('int_orders_attributed') }}
     where customer_id is not null
 ),
 
