@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from c360.identity.clustering import _customer_id_of_key
+from c360.identity.clustering import customer_id_for
 
 CUSTOMER_ID_PREFIX = "cus_"
 
@@ -250,7 +250,7 @@ def fresh_customer_id(smallest_key: str, attempt: int = 0) -> str:
     """The id a new cluster gets: today's id (hash of its smallest record key) on the first
     attempt, then the hash of the key with a counter, until the id was never issued."""
     if attempt == 0:
-        return _customer_id_of_key(smallest_key)
+        return customer_id_for([smallest_key])
     salted = f"{smallest_key}\x1f{attempt}"
     return CUSTOMER_ID_PREFIX + hashlib.sha256(salted.encode()).hexdigest()[:16]
 
@@ -328,6 +328,7 @@ def assign_customer_ids(
     build_id: str,
     built_at: dt.datetime,
     evidence: pa.Table | None = None,
+    complete: bool = True,
 ) -> Assignment:
     """This build's customer id of every person record, and what changed.
 
@@ -336,6 +337,12 @@ def assign_customer_ids(
     (erased customers included; empty on the first build). registry: every id ever issued
     (REGISTRY_SCHEMA; empty on the first build). evidence: optional EVIDENCE_SCHEMA rows,
     at most one per person record, attached to that record's event (a removed record's too).
+
+    complete=False assigns a part of the graph only (an incremental build re-clusters the
+    components its changes touch): clusters and previous then hold the records of those
+    components, which must include every record of every previous id they name (whole
+    components do); the registry's other ids are left as they are. The returned mapping
+    covers the part; registry and registry_changes are whole.
     """
     if not isinstance(build_id, str) or not build_id:
         raise ValueError(f"build_id must be a non-empty string, got {build_id!r}")
@@ -385,7 +392,7 @@ def assign_customer_ids(
         )
     holders = np.bincount(previous_id, minlength=n_ids)
     orphans = np.flatnonzero(~was_retired & (holders == 0))
-    if orphans.size:
+    if orphans.size and complete:
         raise ValueError(
             f"registry lists {orphans.size} active id(s) with no record in the previous"
             f" mapping, e.g. {registry_ids.take(orphans[:3]).to_pylist()}: pass the complete"
@@ -433,7 +440,7 @@ def assign_customer_ids(
     # older id), or with no successor when none of their records is left
     old_inherited = np.zeros(n_ids, bool)
     old_inherited[inherited[inherited >= 0]] = True
-    retiring = ~was_retired & ~old_inherited
+    retiring = ~was_retired & ~old_inherited & (holders > 0)  # ids outside a part stay
     losing = retiring[pair_old]
     lost_cluster, lost_old = pair_cluster[losing], pair_old[losing]
     order = np.lexsort((cluster_number[lost_cluster], -overlap[losing], lost_old))
