@@ -27,7 +27,7 @@ BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
 BENCH_DIFFICULTY = $(if $(filter command line environment,$(origin DIFFICULTY)),$(DIFFICULTY),default hard)
 
-.PHONY: setup build publish export-audiences report test lint pytest generate docs sample train train-churn evaluate bench sar clean
+.PHONY: setup build publish export-audiences report test lint pytest unit generate docs sample train train-churn evaluate bench sar clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ lint: setup
 
 pytest: setup
 	$(BIN)/pytest
+
+## unit: the tests that build nothing with dbt (the package's logic), for a fast loop
+unit: setup
+	$(BIN)/pytest -m "not integration"
 
 ## generate: write a synthetic raw folder (PERSONS, SEED, DIFFICULTY, OUT, FORMAT)
 generate: setup

@@ -18,6 +18,11 @@ DBT = str(Path(sys.executable).parent / "dbt")
 DbtRunner = Callable[..., subprocess.CompletedProcess]
 
 
+# Churn fits on one OpenMP thread in the tests (and the dbt builds they start): the scores
+# are the same on any number of threads (test_churn.py checks it), and beside other work on
+# a 2-core machine two threads made each small fit several times slower.
+os.environ.setdefault("C360_CHURN_THREADS", "1")
+
 # A masking key for the test builds (C360_MASKING_KEY), so the keyed pseudonyms of the masked
 # marts are computed and checkable; never a key to use anywhere else.
 MASKING_KEY = "test-masking-key-not-for-production"

@@ -345,7 +345,7 @@ def test_same_input_and_seed_give_the_same_output_whatever_the_row_order() -> No
 def test_occlusion_in_two_threads_pushes_exactly_as_in_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    features = make_features(customers=600, seed=4)
+    features = make_features(customers=300, seed=4)
     train = classifier._sample(classifier._labelled(features), 100_000, 0)
     model, encoded = classifier._fit(train, 0)
     matrix = classifier._matrix(train, encoded)

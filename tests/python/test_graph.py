@@ -9,6 +9,8 @@ import pytest
 
 from conftest import PROJECT_DIR, dbt
 
+pytestmark = pytest.mark.integration  # dbt parses the project
+
 # Marts built over other marts on purpose: each is a face of the mart it reads (audiences
 # are predicates over the published 360 and churn features, the changes log diffs the
 # membership, the masked 360 masks the 360). Any other mart reads only intermediate and
