@@ -71,3 +71,28 @@ def test_marts_read_other_marts_only_as_their_faces(manifest: dict) -> None:
         if layer(node) == "marts"
     }
     assert {name: parents for name, parents in reads.items() if parents} == MARTS_OVER_MARTS
+
+
+def test_every_macro_is_documented(manifest: dict) -> None:
+    """Each macro has a description in its folder's _<folder>__macros.yml (adapter variants,
+    default__x and the like, are documented by the macro they implement)."""
+    undocumented = sorted(
+        macro["name"]
+        for macro in manifest["macros"].values()
+        if macro["package_name"] == "customer_360"
+        and not macro["name"].startswith(("default__", "duckdb__", "spark__"))
+        and not macro.get("description")
+    )
+    assert undocumented == []
+
+
+def test_each_macro_file_holds_one_macro_named_like_it(manifest: dict) -> None:
+    files: dict[str, set[str]] = {}
+    for macro in manifest["macros"].values():
+        if macro["package_name"] == "customer_360":
+            name = macro["name"]
+            for prefix in ("default__", "duckdb__", "spark__"):
+                name = name.removeprefix(prefix)
+            files.setdefault(macro["original_file_path"], set()).add(name)
+    mismatched = {path: names for path, names in files.items() if names != {Path(path).stem}}
+    assert mismatched == {}

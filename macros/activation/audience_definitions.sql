@@ -1,12 +1,3 @@
-{#
-    Audiences are declared in models/marts/activation/audiences.yml (the meta of
-    audience_membership): name, description, channel, owner and a SQL predicate
-    over `customer` (customer_360), `features` (the latest churn_features row) and
-    `signals` (int_customer_activation_signals). These macros read and check the
-    declarations, and turn them into SQL.
-#}
-
-
 {# The declared audiences, checked: a bad declaration fails naming the audience and file. #}
 {% macro audience_definitions() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
@@ -57,36 +48,4 @@
         {%- do seen.append(audience.name) -%}
     {%- endfor -%}
     {{ return(declared) }}
-{%- endmacro %}
-
-{#
-    A row may reach a channel only with consent on it and an identifier for it.
-    Ads audiences match on hashed email or phone, so either will do.
-#}
-{% macro audience_contactable(channel, customer='customer') -%}
-    {%- if channel == 'email' -%}
-        {{ customer }}.has_email_consent and {{ customer }}.email is not null
-    {%- elif channel in ('sms', 'phone') -%}
-        {{ customer }}.has_{{ channel }}_consent and {{ customer }}.phone_e164 is not null
-    {%- else -%}
-        {{ customer }}.has_ads_consent and ({{ customer }}.email is not null or {{ customer }}.phone_e164 is not null)
-    {%- endif -%}
-{%- endmacro %}
-
-{#
-    on-run-end: one view per declared audience, audience_<name>, over
-    audience_membership. Views, not copies: they are always exactly the tested table.
-#}
-{% macro create_audience_views() -%}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set membership = adapter.get_relation(
-        database=target.database, schema=target.schema, identifier='audience_membership') -%}
-    {%- if membership is none -%}{{ return('') }}{%- endif -%}
-    {%- set statements = [] -%}
-    {%- for audience in audience_definitions() -%}
-        {%- do statements.append(
-            'create or replace view ' ~ adapter.quote(target.schema) ~ '.audience_' ~ audience.name
-            ~ ' as select * from ' ~ membership ~ " where audience_name = '" ~ audience.name ~ "'") -%}
-    {%- endfor -%}
-    {{ return(statements | join(';\n')) }}
 {%- endmacro %}

@@ -1,10 +1,3 @@
-{# Generic test: the model has exactly one row (a one-row parameter model). #}
-{% test exactly_one_row(model) %}
-    select row_count
-    from (select count(*) as row_count from {{ model }}) as counted
-    where row_count != 1
-{% endtest %}
-
 {#
     Generic test: the model's `column_name` holds exactly the distinct non-null values
     of `parent_column` in `parent_model`, none missing and none extra (with a
