@@ -23,12 +23,14 @@ from c360.datagen import generate
 from c360.masking import keyed_hash
 from c360.privacy import email_match_key, normalize_email
 from c360.privacy.access_export import (
+    STAGING_TABLES,
     AmbiguousSubjectError,
     SubjectNotFoundError,
     build_export,
     main,
     write_export,
 )
+from c360.publish import publish
 from conftest import MASKING_KEY, dbt_build, query
 
 pytestmark = pytest.mark.integration
@@ -37,6 +39,7 @@ PERSONS = 600
 SEED = 17  # own data: the sample uses 42, identity 11, customer 360 13
 ERASE_ONE_EMAIL = "R_TEST_ERASE_ONE_EMAIL"
 ERASE_SHARED_EMAIL = "R_TEST_ERASE_SHARED_EMAIL"
+ERASE_DEVICE_SHARER = "R_TEST_ERASE_DEVICE_SHARER"
 
 # Every mart column naming a customer, and the mart it is in.
 CUSTOMER_COLUMNS = [
@@ -128,9 +131,46 @@ def shared(base: Path, target: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def erased(tmp_path_factory: pytest.TempPathFactory, raw: Path, target: dict, shared: dict) -> Path:
-    """The same exports plus two erasure requests: one made with one email of the target
-    (typed with stray case and spaces), one with a shared household email."""
+def device_sharer(base: Path, target: dict, shared: dict) -> dict:
+    """A customer with an email of their own and a device another customer, who stays, also
+    logged in on (a family computer), the device's anonymous browsing included."""
+    kept = ", ".join(f"'{c}'" for c in (target["customer_id"], *shared["customer_ids"]))
+    rows = query(
+        base,
+        f"""
+        select devices.customer_id, min(cp.contact_point_value), min(others.customer_id)
+        from intermediate.int_customer_devices_counted as devices
+        inner join intermediate.int_customer_devices_counted as others
+            on devices.anonymous_id = others.anonymous_id
+            and devices.customer_id != others.customer_id
+        inner join intermediate.int_contact_points_mapped as cp
+            on cp.customer_id = devices.customer_id
+            and cp.contact_point_type = 'email_key' and cp.customer_count = 1
+        where devices.device_customers > 1
+            and devices.customer_id not in ({kept}) and others.customer_id not in ({kept})
+            and devices.anonymous_id in (
+                select anonymous_id from staging.stg_web__events where customer_id is null)
+        group by devices.customer_id
+        order by devices.customer_id
+        limit 1
+        """,
+    )
+    assert rows, "the generator plants shared devices; one should have a customer of its own"
+    customer_id, email_key, other_customer_id = rows[0]
+    return {"customer_id": customer_id, "email_key": email_key, "other": other_customer_id}
+
+
+@pytest.fixture(scope="module")
+def erased(
+    tmp_path_factory: pytest.TempPathFactory,
+    raw: Path,
+    target: dict,
+    shared: dict,
+    device_sharer: dict,
+) -> Path:
+    """The same exports plus three erasure requests: one made with one email of the target
+    (typed with stray case and spaces), one with a shared household email, one with the email
+    of a customer who shared a device with someone who stays."""
     work = tmp_path_factory.mktemp("erased_privacy")
     crafted = work / "raw"
     shutil.copytree(raw, crafted)
@@ -157,6 +197,16 @@ def erased(tmp_path_factory: pytest.TempPathFactory, raw: Path, target: dict, sh
                 shared["email_key"],
                 "",
                 "2025-12-02 10:00:00",
+                "received",
+            ]
+        )
+        writer.writerow(
+            [
+                ERASE_DEVICE_SHARER,
+                "erasure",
+                device_sharer["email_key"],
+                "",
+                "2025-12-03 10:00:00",
                 "received",
             ]
         )
@@ -312,6 +362,101 @@ def test_an_ambiguous_request_suppresses_every_customer_and_asks_for_review(
     )
     assert rows[0][0] == sorted(shared["customer_ids"])
     assert rows[0][1] is True
+
+
+def test_a_device_shared_with_someone_who_stays_is_listed_for_review(
+    erased: Path, device_sharer: dict
+) -> None:
+    """Device sharing is counted over every customer, not only the erased ones the manifest
+    reads: the browsing of a family computer may be the relative's."""
+    rows = query(
+        erased,
+        f"""
+        select customer_id, bool_and(is_shared_link), bool_and(needs_review), count(*)
+        from privacy_erasure_manifest
+        where request_id = '{ERASE_DEVICE_SHARER}' and linked_by = 'device_login'
+        group by customer_id
+        """,
+    )
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (device_sharer["customer_id"], True, True)
+    ]
+    (kept,) = query(
+        erased,
+        f"select count(*) from customer_360 where customer_id = '{device_sharer['other']}'",
+    )[0]
+    assert kept == 1, "the other user of the device was not erased"
+
+
+def test_manifest_is_the_erased_customers_rows_of_the_records_mart(erased: Path) -> None:
+    """is_erased_customer is exactly the customers of int_erased_customers, and the manifest,
+    which reads the records through a filter on it, has every one of their records (the mart
+    read here for every customer and then joined, the long way)."""
+    flagged = query(
+        erased,
+        """
+        select distinct customer_id from privacy.privacy_customer_records
+        where is_erased_customer order by 1
+        """,
+    )
+    assert flagged == query(
+        erased, "select distinct customer_id from intermediate.int_erased_customers order by 1"
+    )
+    columns = "request_id, customer_id, source_table, source_record_id, linked_by, is_shared_link"
+    long_way = f"""
+        select {columns} from (
+            select erased.request_id, records.*
+            from intermediate.int_erased_customers as erased
+            inner join (select * from privacy.privacy_customer_records) as records
+                on erased.customer_id = records.customer_id
+            where records.source_table != 'privacy_requests'
+        )
+    """
+    manifest = f"select {columns} from privacy_erasure_manifest"
+    assert query(erased, f"select count(*) from ({manifest})")[0][0] > 0
+    assert query(erased, f"select count(*) from ({long_way} except all {manifest})") == [(0,)]
+    assert query(erased, f"select count(*) from ({manifest} except all {long_way})") == [(0,)]
+
+
+def test_records_mart_has_one_row_per_record_and_customer(base: Path) -> None:
+    """The key of privacy_customer_records over every customer (dbt tests the key on the
+    erased customers' rows only, in privacy_erasure_manifest: at scale the mart spans every
+    record held), and every source table it names has a staging model the export reads."""
+    duplicates = query(
+        base,
+        """
+        select count(*) from (
+            select customer_id, source_table, source_record_id
+            from privacy.privacy_customer_records
+            group by all having count(*) > 1
+        )
+        """,
+    )
+    assert duplicates == [(0,)]
+    tables = query(base, "select distinct source_table from privacy.privacy_customer_records")
+    assert len(tables) >= 10
+    assert {table for (table,) in tables} <= set(STAGING_TABLES)
+
+
+def test_records_mart_stays_in_the_build_warehouse(erased: Path, tmp_path: Path) -> None:
+    """Every record of every customer, erased customers included, is for the privacy tools of
+    the build warehouse: publishing leaves it out (and does not copy it into a table)."""
+    (kind,) = query(
+        erased,
+        """
+        select table_type from information_schema.tables
+        where table_schema = 'privacy' and table_name = 'privacy_customer_records'
+        """,
+    )[0]
+    assert kind == "VIEW"
+    served = publish(erased, tmp_path / "serving.duckdb")
+    published = query(
+        served, "select table_schema, table_name from information_schema.tables order by 2"
+    )
+    names = {name for _, name in published}
+    assert "privacy_erasure_manifest" in names
+    assert "privacy_customer_records" not in names
+    assert {schema for schema, _ in published} == {"main"}
 
 
 def test_access_export_covers_every_source_of_the_customer(base: Path, tmp_path: Path) -> None:
