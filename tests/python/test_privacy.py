@@ -132,32 +132,54 @@ def shared(base: Path, target: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def device_sharer(base: Path, target: dict, shared: dict) -> dict:
-    """A customer with an email of their own and a device another customer, who stays, also
-    logged in on (a family computer), the device's anonymous browsing included."""
+    """A customer with an email of their own and a device with anonymous browsing, and a
+    relative: another customer, who stays, whose shop account the erased build logs in on
+    that device (a family computer)."""
     kept = ", ".join(f"'{c}'" for c in (target["customer_id"], *shared["customer_ids"]))
     rows = query(
         base,
         f"""
-        select devices.customer_id, min(cp.contact_point_value), min(others.customer_id)
+        with own_emails as (
+            select customer_id, min(contact_point_value) as email_key
+            from intermediate.int_contact_points_mapped
+            where contact_point_type = 'email_key' and customer_count = 1
+            group by customer_id
+        ),
+        browsed as (
+            select anonymous_id, min(occurred_at) as first_seen_at
+            from staging.stg_web__events
+            where customer_id is null and occurred_at is not null
+            group by anonymous_id
+        ),
+        own_accounts as (
+            select customer_id, min(contact_point_value) as shop_customer_id
+            from intermediate.int_contact_points_mapped
+            where contact_point_type = 'shop_customer_id' and customer_count = 1
+            group by customer_id
+        )
+        select devices.customer_id, own_emails.email_key, devices.anonymous_id,
+            browsed.first_seen_at, relative.customer_id, relative.shop_customer_id
         from intermediate.int_customer_devices_counted as devices
-        inner join intermediate.int_customer_devices_counted as others
-            on devices.anonymous_id = others.anonymous_id
-            and devices.customer_id != others.customer_id
-        inner join intermediate.int_contact_points_mapped as cp
-            on cp.customer_id = devices.customer_id
-            and cp.contact_point_type = 'email_key' and cp.customer_count = 1
-        where devices.device_customers > 1
-            and devices.customer_id not in ({kept}) and others.customer_id not in ({kept})
-            and devices.anonymous_id in (
-                select anonymous_id from staging.stg_web__events where customer_id is null)
-        group by devices.customer_id
-        order by devices.customer_id
+        inner join own_emails on devices.customer_id = own_emails.customer_id
+        inner join browsed on devices.anonymous_id = browsed.anonymous_id
+        inner join own_accounts as relative
+            on relative.customer_id != devices.customer_id
+        where devices.device_customers = 1
+            and devices.customer_id not in ({kept}) and relative.customer_id not in ({kept})
+        order by devices.customer_id, devices.anonymous_id, relative.customer_id
         limit 1
         """,
     )
-    assert rows, "the generator plants shared devices; one should have a customer of its own"
-    customer_id, email_key, other_customer_id = rows[0]
-    return {"customer_id": customer_id, "email_key": email_key, "other": other_customer_id}
+    assert rows, "the generated data should hold a device with browsing and a second account"
+    customer_id, email_key, anonymous_id, first_seen_at, relative_id, relative_account = rows[0]
+    return {
+        "customer_id": customer_id,
+        "email_key": email_key,
+        "anonymous_id": anonymous_id,
+        "first_seen_at": first_seen_at,
+        "relative": relative_id,
+        "relative_account": relative_account,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +192,7 @@ def erased(
 ) -> Path:
     """The same exports plus three erasure requests: one made with one email of the target
     (typed with stray case and spaces), one with a shared household email, one with the email
-    of a customer who shared a device with someone who stays."""
+    of a customer whose device a relative, who stays, logs in on (one web event added)."""
     work = tmp_path_factory.mktemp("erased_privacy")
     crafted = work / "raw"
     shutil.copytree(raw, crafted)
@@ -209,6 +231,17 @@ def erased(
                 "2025-12-03 10:00:00",
                 "received",
             ]
+        )
+    events = crafted / "web_events.csv"
+    text = events.read_text()
+    with open(events, "a", newline="") as handle:
+        if not text.endswith("\n"):
+            handle.write("\n")
+        # at the device's first browsing time, so the data's time span (and as-of date) stays
+        seen_at = device_sharer["first_seen_at"].strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(
+            f'"W_TEST_RELATIVE_LOGIN","{device_sharer["anonymous_id"]}",'
+            f'"{device_sharer["relative_account"]}","login","/login",,"{seen_at}"\n'
         )
     return dbt_build(crafted, work / "warehouse.duckdb", work)
 
@@ -278,12 +311,15 @@ def test_erased_customers_are_in_no_audience_file(
 ) -> None:
     from c360.activation.export import export_audiences
 
-    written = export_audiences(erased, tmp_path, "csv")
+    # audiences are exported from the published copy only
+    served = publish(erased, tmp_path / "serving" / "customer_360.duckdb")
+    written = export_audiences(served, tmp_path / "audiences", "csv")
     assert written, "the build declares audiences"
     gone = {target["customer_id"], *shared["customer_ids"]}
     for name in written:
         exported = duckdb.sql(
-            f"select customer_id from read_csv('{tmp_path / name}.csv', all_varchar = true)"
+            "select customer_id from "
+            f"read_csv('{tmp_path / 'audiences' / name}.csv', all_varchar = true)"
         ).fetchall()
         assert gone.isdisjoint(customer for (customer,) in exported), name
 
@@ -365,27 +401,41 @@ def test_an_ambiguous_request_suppresses_every_customer_and_asks_for_review(
 
 
 def test_a_device_shared_with_someone_who_stays_is_listed_for_review(
-    erased: Path, device_sharer: dict
+    base: Path, erased: Path, device_sharer: dict
 ) -> None:
     """Device sharing is counted over every customer, not only the erased ones the manifest
-    reads: the browsing of a family computer may be the relative's."""
-    rows = query(
+    reads: once a relative logged in on the device, its anonymous browsing may be theirs."""
+    browsing = f"""
+        select event_id from staging.stg_web__events
+        where customer_id is null and anonymous_id = '{device_sharer["anonymous_id"]}'
+        order by event_id
+    """
+    listed = query(
         erased,
         f"""
-        select customer_id, bool_and(is_shared_link), bool_and(needs_review), count(*)
+        select source_record_id, is_shared_link, needs_review
         from privacy_erasure_manifest
         where request_id = '{ERASE_DEVICE_SHARER}' and linked_by = 'device_login'
-        group by customer_id
+            and source_record_id in ({browsing})
+        order by source_record_id
         """,
     )
-    assert [(row[0], row[1], row[2]) for row in rows] == [
-        (device_sharer["customer_id"], True, True)
-    ]
+    assert [row[0] for row in listed] == [row[0] for row in query(erased, browsing)]
+    assert {(row[1], row[2]) for row in listed} == {(True, True)}
+    # the same browsing was the customer's alone before the relative's login
+    (alone,) = query(
+        base,
+        f"""
+        select bool_or(is_shared_link) from privacy.privacy_customer_records
+        where customer_id = '{device_sharer["customer_id"]}' and source_record_id in ({browsing})
+        """,
+    )[0]
+    assert alone is False
     (kept,) = query(
         erased,
-        f"select count(*) from customer_360 where customer_id = '{device_sharer['other']}'",
+        f"select count(*) from customer_360 where customer_id = '{device_sharer['relative']}'",
     )[0]
-    assert kept == 1, "the other user of the device was not erased"
+    assert kept == 1, "the relative was not erased"
 
 
 def test_manifest_is_the_erased_customers_rows_of_the_records_mart(erased: Path) -> None:
