@@ -21,7 +21,3 @@
         else {{ text }}
     end), '')
 {%- endmacro %}
-
-{% macro clean_code(column) -%}
-    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
-{%- endmacro %}

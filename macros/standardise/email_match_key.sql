@@ -1,15 +1,4 @@
 {#
-    Email for display and contact: trimmed, lower-cased, and NULL unless it has
-    the shape local@domain.tld (so 'n/a' or 'john at gmail' count as unparseable).
-#}
-{% macro normalize_email(column) -%}
-    case
-        when {{ regexp_full_match('lower(' ~ clean_text(column) ~ ')', '[^@ ]+@[^@ ]+[.][a-z]{2,}') }}
-            then lower({{ clean_text(column) }})
-    end
-{%- endmacro %}
-
-{#
     Matching key for an already normalised email: drops a +tag
     (john+shop@x.com is john@x.com) and, for Gmail, which ignores dots in the
     local part, the dots too. Used for linking, never for sending.
