@@ -11,16 +11,19 @@ export C360_RAW_FORMAT ?= csv
 export C360_DUCKDB_PATH ?= target/customer_360.duckdb
 # The published copy BI tools read (see README, "Querying from a BI tool").
 export C360_SERVING_PATH ?= target/serving/customer_360.duckdb
-# Persons and seed for `make generate`.
+# Persons, seed and difficulty (default or hard, see docs/datasets.md) for `make generate`.
 PERSONS ?= 20000
 SEED ?= 1
-OUT ?= data/generated/$(PERSONS)_seed$(SEED)
+DIFFICULTY ?= default
+OUT ?= data/generated/$(PERSONS)_seed$(SEED)$(if $(filter-out default,$(DIFFICULTY)),_$(DIFFICULTY))
 FORMAT ?= csv
-# `make bench`: run folder, raw data cache (Parquet, per persons and seed), extra arguments
-# (e.g. BENCH_ARGS=--no-naive).
+# `make bench`: run folder (+ _hard for hard data), raw data cache (Parquet, per persons, seed
+# and difficulty), extra arguments (e.g. BENCH_ARGS=--no-naive). It runs both difficulties,
+# one after the other, unless DIFFICULTY is given.
 BENCH_OUT ?= bench/$(PERSONS)_seed$(SEED)
 BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
+BENCH_DIFFICULTY = $(if $(filter command line environment,$(origin DIFFICULTY)),$(DIFFICULTY),default hard)
 
 .PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate bench sar clean
 
@@ -59,9 +62,10 @@ lint: setup
 pytest: setup
 	$(BIN)/pytest
 
-## generate: write a synthetic raw folder (PERSONS, SEED, OUT, FORMAT)
+## generate: write a synthetic raw folder (PERSONS, SEED, DIFFICULTY, OUT, FORMAT)
 generate: setup
-	$(BIN)/python -m c360.datagen --persons $(PERSONS) --seed $(SEED) --out $(OUT) --format $(FORMAT)
+	$(BIN)/python -m c360.datagen --persons $(PERSONS) --seed $(SEED) --out $(OUT) --format $(FORMAT) \
+		--difficulty $(DIFFICULTY)
 
 ## sample: regenerate the bundled sample in data/sample
 sample: setup
@@ -78,10 +82,15 @@ evaluate: setup
 		--truth $(C360_RAW_PATH)/truth_person_records.csv
 
 ## bench: generate PERSONS/SEED (cached), dbt build into a fresh warehouse, report time,
-## memory, records/s and accuracy beside the naive Splink set-up; writes BENCH_OUT/result.json
+## memory, records/s and accuracy beside the naive Splink set-up, on default and hard data
+## (or DIFFICULTY); writes BENCH_OUT/result.json and BENCH_OUT_hard/result.json
 bench: setup
-	$(BIN)/python -m c360.bench --persons $(PERSONS) --seed $(SEED) --out $(BENCH_OUT) \
-		--data $(BENCH_DATA) $(BENCH_ARGS)
+	@set -e; for difficulty in $(BENCH_DIFFICULTY); do \
+		out=$(BENCH_OUT)$$([ $$difficulty = default ] || echo _$$difficulty); \
+		echo "== make bench: $$difficulty data, run folder $$out"; \
+		$(BIN)/python -m c360.bench --persons $(PERSONS) --seed $(SEED) \
+			--difficulty $$difficulty --out $$out --data $(BENCH_DATA) $(BENCH_ARGS); \
+	done
 
 ## sar: subject-access export of EMAIL (and/or PHONE) from $(C360_DUCKDB_PATH) to one JSON file
 ## (OUT=... to choose it; CUSTOMER_ID=... when the identifiers are shared by several customers)

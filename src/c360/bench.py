@@ -1,10 +1,11 @@
 """Benchmark: generate (cached), `dbt build` into a fresh warehouse, time, memory, accuracy.
 
-    python -m c360.bench --persons N --seed S [--out DIR] [--data DIR] [--no-naive]
+    python -m c360.bench --persons N --seed S [--difficulty default|hard] [--out DIR]
+        [--data DIR] [--no-naive]
     python -m c360.bench --table RESULT.json [RESULT.json ...]   # BENCHMARKS.md rows
 
-One run: the raw folder for (persons, seed) is generated as Parquet unless the cache
-already holds it; `dbt build` runs as a subprocess into a fresh DuckDB file with its own
+One run: the raw folder for (persons, seed, difficulty) is generated as Parquet unless the
+cache already holds it; `dbt build` runs as a subprocess into a fresh DuckDB file with its own
 target and log dirs; wall time, peak resident memory of the build (the kernel's high-water
 mark of the dbt process from wait4, and the sampled sum over its process tree) and the
 per-model times of run_results.json are read; then the evaluation command's metrics
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from c360.datagen import generate
+from c360.datagen import DIFFICULTIES, generate
 from c360.identity.evaluate import evaluate, print_metrics
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -44,18 +45,30 @@ SETTINGS = (
 )
 
 
-def raw_folder(persons: int, seed: int, data_root: Path) -> tuple[Path, float | None]:
-    """The Parquet raw folder for (persons, seed), generated unless cached; generation time
-    in seconds when it ran now, else None."""
-    folder = data_root / f"{persons}_seed{seed}"
+def run_name(persons: int, seed: int, difficulty: str = "default") -> str:
+    """<persons>_seed<seed>, with _<difficulty> unless default (the names default runs had)."""
+    suffix = "" if difficulty == "default" else f"_{difficulty}"
+    return f"{persons}_seed{seed}{suffix}"
+
+
+def raw_folder(
+    persons: int, seed: int, data_root: Path, difficulty: str = "default"
+) -> tuple[Path, float | None]:
+    """The Parquet raw folder for (persons, seed, difficulty), generated unless cached;
+    generation time in seconds when it ran now, else None."""
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
+    folder = data_root / run_name(persons, seed, difficulty)
     marker = folder / ".complete"
     if marker.exists():
         return folder, None
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
-    generate(persons, seed, folder, "parquet")
+    generate(persons, seed, folder, "parquet", difficulty=difficulty)
     seconds = time.perf_counter() - started
-    marker.write_text(json.dumps({"persons": persons, "seed": seed, "seconds": seconds}))
+    marker.write_text(
+        json.dumps({"persons": persons, "seed": seed, "difficulty": difficulty, "seconds": seconds})
+    )
     return folder, seconds
 
 
@@ -205,10 +218,17 @@ def machine() -> dict:
     }
 
 
-def run(persons: int, seed: int, out: Path, data_root: Path, naive: bool = True) -> dict:
-    """The whole benchmark for one size; writes out/result.json and returns it."""
+def run(
+    persons: int,
+    seed: int,
+    out: Path,
+    data_root: Path,
+    naive: bool = True,
+    difficulty: str = "default",
+) -> dict:
+    """The whole benchmark for one size and difficulty; writes out/result.json, returns it."""
+    raw, generate_seconds = raw_folder(persons, seed, data_root, difficulty)
     out.mkdir(parents=True, exist_ok=True)
-    raw, generate_seconds = raw_folder(persons, seed, data_root)
     build = dbt_build(raw, out)
     with duckdb.connect(build["warehouse"], read_only=True) as con:
         records, customers = con.sql(
@@ -223,6 +243,7 @@ def run(persons: int, seed: int, out: Path, data_root: Path, naive: bool = True)
     result = {
         "persons": persons,
         "seed": seed,
+        "difficulty": difficulty,
         "raw_folder": str(raw),
         "generate_seconds": None if generate_seconds is None else round(generate_seconds, 1),
         "machine": machine(),
@@ -257,7 +278,10 @@ def run(persons: int, seed: int, out: Path, data_root: Path, naive: bool = True)
 def report(result: dict, slowest: int = 12) -> None:
     """Human-readable summary of one result."""
     build, identity = result["build"], result["identity"]
-    print(f"\n== {result['persons']:,d} persons, seed {result['seed']} ==")
+    print(
+        f"\n== {result['persons']:,d} persons, seed {result['seed']}, "
+        f"{result.get('difficulty', 'default')} data =="
+    )
     print(f"raw folder           {result['raw_folder']}")
     print(
         f"dbt build            {build['wall_seconds']:.1f} s wall "
@@ -295,11 +319,11 @@ def report(result: dict, slowest: int = 12) -> None:
 def table(paths: list[Path]) -> None:
     """BENCHMARKS.md rows, one per result.json."""
     print(
-        "| persons | seed | person records | build wall | dbt CPU | peak RSS | identity step"
-        " | records/s"
+        "| persons | seed | data | person records | build wall | dbt CPU | peak RSS"
+        " | identity step | records/s"
         " | naive Splink | speedup | B-cubed F1 (naive) | pairwise precision (naive) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for path in paths:
         r = json.loads(Path(path).read_text())
         acc, versus = r["accuracy"], r.get("versus_naive")
@@ -312,7 +336,8 @@ def table(paths: list[Path]) -> None:
         naive_time = f"{versus['naive_seconds']:.1f} s" if versus else "-"
         speedup = f"{versus['speedup']:.1f}x" if versus else "-"
         print(
-            f"| {r['persons']:,d} | {r['seed']} | {r['person_records']:,d} "
+            f"| {r['persons']:,d} | {r['seed']} | {r.get('difficulty', 'default')} "
+            f"| {r['person_records']:,d} "
             f"| {r['build']['wall_seconds']:.1f} s | {r['build']['cpu_seconds']:.1f} s "
             f"| {r['build']['peak_rss_mb']:,d} MB "
             f"| {r['identity']['seconds']:.1f} s | {r['identity']['records_per_second']:,d} "
@@ -325,7 +350,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, help="real persons to generate")
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
-    parser.add_argument("--out", type=Path, help="run folder (default bench/<persons>_seed<seed>)")
+    parser.add_argument(
+        "--difficulty",
+        choices=DIFFICULTIES,
+        default="default",
+        help="generator mode (hard: realistic difficulties on top, see c360.datagen.hard)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="run folder (default bench/<persons>_seed<seed>, + _hard for hard data)",
+    )
     parser.add_argument(
         "--data", type=Path, default=PROJECT_DIR / "bench" / "data", help="raw data cache"
     )
@@ -337,8 +372,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.persons:
         parser.error("--persons is required")
-    out = args.out or PROJECT_DIR / "bench" / f"{args.persons}_seed{args.seed}"
-    result = run(args.persons, args.seed, out, args.data, naive=not args.no_naive)
+    out = args.out or PROJECT_DIR / "bench" / run_name(args.persons, args.seed, args.difficulty)
+    result = run(
+        args.persons, args.seed, out, args.data, naive=not args.no_naive, difficulty=args.difficulty
+    )
     report(result)
     print(f"\nresult: {out / 'result.json'}")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from c360.bench import IDENTITY_MODELS, raw_folder, run
+from c360.bench import IDENTITY_MODELS, raw_folder, run, table
 from conftest import query
 
 pytestmark = pytest.mark.integration
@@ -21,6 +21,14 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
     work = tmp_path_factory.mktemp("bench")
     result = run(PERSONS, SEED, work / "run", work / "data")
     return result, work / "run", work / "data"
+
+
+@pytest.fixture(scope="module")
+def hard_bench(bench: tuple[dict, Path, Path]) -> tuple[dict, Path]:
+    """The same persons and seed on hard data, into the same cache (without naive Splink)."""
+    _, out, data = bench
+    result = run(PERSONS, SEED, out.parent / "run_hard", data, naive=False, difficulty="hard")
+    return result, out.parent / "run_hard"
 
 
 def test_report_has_build_timings_memory_and_throughput(bench: tuple[dict, Path, Path]) -> None:
@@ -70,3 +78,34 @@ def test_generated_data_is_cached_per_persons_and_seed(bench: tuple[dict, Path, 
     assert seconds is None  # reused, not generated again
     assert str(folder) == result["raw_folder"]
     assert (folder / "web_events.parquet").exists()
+
+
+def test_hard_data_is_cached_apart_and_builds(
+    bench: tuple[dict, Path, Path], hard_bench: tuple[dict, Path]
+) -> None:
+    default, _, data = bench
+    hard, out = hard_bench
+    assert (default["difficulty"], hard["difficulty"]) == ("default", "hard")
+    folder, seconds = raw_folder(PERSONS, SEED, data, "hard")
+    assert seconds is None and str(folder) == hard["raw_folder"] != default["raw_folder"]
+    assert json.loads((folder / ".complete").read_text())["difficulty"] == "hard"
+    # hard data plants extra person records (re-issued cards, work accounts)
+    assert hard["person_records"] > default["person_records"]
+    assert hard["build"]["nodes_passed"] == hard["build"]["nodes"]
+    assert set(hard["accuracy"]) == {"customer_360", "same_pairs_no_guards"}
+    assert 0.5 < hard["accuracy"]["customer_360"]["b3_f1"] <= 1
+    assert "versus_naive" not in hard
+    assert json.loads((out / "result.json").read_text()) == hard
+
+
+def test_table_has_a_row_per_result_with_its_difficulty(
+    bench: tuple[dict, Path, Path], hard_bench: tuple[dict, Path], capsys: pytest.CaptureFixture
+) -> None:
+    _, out, _ = bench
+    _, hard_out = hard_bench
+    table([out / "result.json", hard_out / "result.json"])
+    lines = capsys.readouterr().out.splitlines()
+    assert "| data |" in lines[0] and len(lines) == 4
+    assert lines[2].startswith(f"| {PERSONS} | {SEED} | default |")
+    assert lines[3].startswith(f"| {PERSONS} | {SEED} | hard |")
+    assert lines[3].endswith("(-) |")  # no naive figures on the hard run

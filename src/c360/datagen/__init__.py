@@ -1,9 +1,12 @@
 """Synthetic raw exports of the source contract, with ground truth, for tests and benchmarks.
 
     python -m c360.datagen --persons 100000 --seed 1 --out DIR [--format csv|parquet]
+        [--difficulty default|hard]
 
 Persons are generated in independent chunks (each with its own seeded generator) and
 streamed to the files chunk by chunk, so memory stays flat and output is deterministic.
+`hard` plants the realistic difficulties of c360.datagen.hard on top of the default data
+(which it leaves drawn as it was).
 """
 
 from __future__ import annotations
@@ -17,15 +20,19 @@ import numpy as np
 
 from c360.datagen import activity
 from c360.datagen.contract import CONTRACT
+from c360.datagen.hard import Hard
 from c360.datagen.people import Noise, Records, make_people
 from c360.datagen.records import Clock, add_crm_contact, add_loyalty_member, add_shop_customer
 from c360.datagen.writer import TableWriters
 
 CHUNK_PERSONS = 50_000
 WINDOW_DAYS = 3 * 365
+DIFFICULTIES = ("default", "hard")
 
 
-def generate_chunk(seed: int, chunk: int, persons: int, as_of: date) -> dict[str, dict]:
+def generate_chunk(
+    seed: int, chunk: int, persons: int, as_of: date, difficulty: str = "default"
+) -> dict[str, dict]:
     """Every table's rows for persons [chunk * CHUNK_PERSONS, + persons), as column mappings."""
     rng = np.random.default_rng([seed, chunk])
     noise = Noise(rng)
@@ -40,6 +47,9 @@ def generate_chunk(seed: int, chunk: int, persons: int, as_of: date) -> dict[str
         serial[kind] += 1
         return f"{prefix}{chunk * 1_000_000_000 + serial[kind]}"
 
+    def next_card() -> str:
+        return f"LC{chunk:03d}{serial['loyalty'] + 1:08d}"
+
     for person in people:
         if rng.random() < 0.5:
             add_crm_contact(records, noise, clock, person, next_id("crm", "C"))
@@ -53,19 +63,28 @@ def generate_chunk(seed: int, chunk: int, persons: int, as_of: date) -> dict[str
         shop_accounts.append(mine)
         card = None
         if rng.random() < 0.35:
-            card = f"LC{chunk:03d}{serial['loyalty'] + 1:08d}"
+            card = next_card()
             add_loyalty_member(records, noise, clock, person, next_id("loyalty", "L"), card)
         cards.append(card)
 
+    hard = None
+    if difficulty == "hard":
+        hard = Hard(seed, chunk, people, clock, chunk * CHUNK_PERSONS)
+        hard.add_records(records, next_id, next_card)
     accounts = activity.Accounts(shop=shop_accounts, card=cards)
     tables: dict[str, dict] = dict(records.tables)
     bought, order_ids, order_person = activity.purchases(
         rng, noise, clock, chunk, people, accounts, records
     )
+    if hard:
+        hard.move_orders(bought["shop_orders"], order_person)
+        hard.move_sales(bought["pos_transactions"])
     tables.update(bought)
     tables["support_tickets"] = activity.support_tickets(
         rng, noise, clock, chunk, people, order_ids, order_person, records
     )
+    if hard:
+        hard.corrupt(tables, records.truth)
     tables["web_events"] = activity.web_events(rng, clock, chunk, people, accounts, WINDOW_DAYS)
     tables["email_events"] = activity.email_events(rng, clock, chunk, people, WINDOW_DAYS)
     tables["consent_events"] = activity.consent_events(rng, noise, clock, chunk, people, accounts)
@@ -83,16 +102,19 @@ def generate(
     fmt: str = "csv",
     as_of: date = date(2026, 1, 1),
     workers: int = 2,
+    difficulty: str = "default",
 ) -> dict[str, int]:
     """Write every contract table (and truth_person_records.csv) to `out`; rows per table."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     if persons < 1:
         raise ValueError(f"persons must be at least 1, got {persons}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     chunks = [
-        (seed, chunk, min(CHUNK_PERSONS, persons - first), as_of)
+        (seed, chunk, min(CHUNK_PERSONS, persons - first), as_of, difficulty)
         for chunk, first in enumerate(range(0, persons, CHUNK_PERSONS))
     ]
     with TableWriters(out, fmt, CONTRACT) as writers:
@@ -119,4 +141,4 @@ def _write_all(writers: TableWriters, tables: dict[str, dict]) -> None:
         writers.write(name, tables.get(name, {}))
 
 
-__all__ = ["CONTRACT", "generate"]
+__all__ = ["CONTRACT", "DIFFICULTIES", "generate"]

@@ -1,4 +1,5 @@
-"""Command line: python -m c360.datagen --persons N --seed S --out DIR [--format csv|parquet]."""
+"""Command line: python -m c360.datagen --persons N --seed S --out DIR [--format csv|parquet]
+[--difficulty default|hard]."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from c360.datagen import generate
+from c360.datagen import DIFFICULTIES, generate
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,9 +26,23 @@ def main(argv: list[str] | None = None) -> None:
         help="end of the 3-year activity window (never the wall clock)",
     )
     parser.add_argument("--workers", type=int, default=2, help="processes generating chunks")
+    parser.add_argument(
+        "--difficulty",
+        choices=DIFFICULTIES,
+        default="default",
+        help="hard: also plant realistic difficulties (see c360.datagen.hard for the rates)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    counts = generate(args.persons, args.seed, args.out, args.format, args.as_of, args.workers)
+    counts = generate(
+        args.persons,
+        args.seed,
+        args.out,
+        args.format,
+        args.as_of,
+        args.workers,
+        args.difficulty,
+    )
     for table, rows in counts.items():
         print(f"{table:24s} {rows:>12,d}")
     print(

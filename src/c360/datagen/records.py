@@ -1,4 +1,8 @@
-"""CRM contacts, shop accounts and loyalty members: what each system recorded about a person."""
+"""CRM contacts, shop accounts and loyalty members: what each system recorded about a person.
+
+Each record is created on a random day of the person's active span, or on `day` when the
+caller knows it (hard mode's re-issued cards and work accounts).
+"""
 
 from __future__ import annotations
 
@@ -29,10 +33,15 @@ def _street(noise: Noise, person: Person, day: float) -> tuple[str, str, str]:
 
 
 def add_crm_contact(
-    records: Records, noise: Noise, clock: Clock, person: Person, record_id: str
+    records: Records,
+    noise: Noise,
+    clock: Clock,
+    person: Person,
+    record_id: str,
+    day: float | None = None,
 ) -> None:
     rng = noise.rng
-    day = _record_day(rng, person)
+    day = _record_day(rng, person) if day is None else day
     street, city, postal = _street(noise, person, day)
     updated = ""
     if noise.chance(0.4):
@@ -63,10 +72,15 @@ def add_crm_contact(
 
 
 def add_shop_customer(
-    records: Records, noise: Noise, clock: Clock, person: Person, record_id: str
+    records: Records,
+    noise: Noise,
+    clock: Clock,
+    person: Person,
+    record_id: str,
+    day: float | None = None,
 ) -> None:
     rng = noise.rng
-    day = _record_day(rng, person)
+    day = _record_day(rng, person) if day is None else day
     street, city, postal = _street(noise, person, day)
     records.add(
         "shop_customers",
@@ -94,10 +108,16 @@ def add_shop_customer(
 
 
 def add_loyalty_member(
-    records: Records, noise: Noise, clock: Clock, person: Person, record_id: str, card: str
+    records: Records,
+    noise: Noise,
+    clock: Clock,
+    person: Person,
+    record_id: str,
+    card: str,
+    day: float | None = None,
 ) -> None:
     rng = noise.rng
-    day = _record_day(rng, person)
+    day = _record_day(rng, person) if day is None else day
     _, _, postal = person.address_at(day)
     records.add(
         "loyalty_members",
