@@ -319,3 +319,21 @@ def test_an_absent_identifier_builds_warns_and_trains_without_it(
     # here; 250 persons are few to train on, the floors are those of a small set
     ours = metrics(db, raw)
     assert ours["pairwise_precision"] >= 0.95 and ours["b3_f1"] >= 0.85, (case, ours)
+
+
+def test_decisions_report_measures_each_guard_rule(febrl1: dict) -> None:
+    from c360.identity.decisions import decisions_report
+
+    rows = {
+        row["variant"]: row
+        for row in decisions_report(
+            febrl1["db"], febrl1["raw"] / "truth_person_records.csv", threshold=0.7
+        )
+    }
+    build = rows["+ a stray value forgiven (build)"]
+    assert build["b3_f1"] == pytest.approx(metrics(febrl1["db"], febrl1["raw"])["b3_f1"])
+    # FEBRL is full of typos and replaced values: the strict guards of before refuse them
+    strict = rows["strict: any other value refused"]
+    assert strict["pairwise_recall"] < rows["+ first-name typos"]["pairwise_recall"]
+    assert rows["+ first-name typos"]["pairwise_recall"] < build["pairwise_recall"]
+    assert strict["refused_merges"] > build["refused_merges"]

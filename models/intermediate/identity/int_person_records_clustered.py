@@ -19,11 +19,17 @@ def model(dbt, session):
         .arrow()
         .read_all()
     )
-    columns = ["person_record_id_l", "person_record_id_r", "match_probability"]
+    columns = "person_record_id_l, person_record_id_r, match_probability"
     pairs = pa.concat_tables(
         [
-            dbt.ref("int_identity_edges_deterministic").arrow().read_all().select(columns),
-            dbt.ref("int_person_pairs_scored").arrow().read_all().select(columns),
+            dbt.ref("int_identity_edges_deterministic")
+            .project(f"{columns}, false as is_contradictory")
+            .arrow()
+            .read_all(),
+            dbt.ref("int_person_pairs_scored")
+            .project(f"{columns}, is_contradictory")
+            .arrow()
+            .read_all(),
         ]
     )
     clustered, _ = cluster_records(

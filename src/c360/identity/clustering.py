@@ -123,12 +123,34 @@ def names_compatible(left: set[str], right: set[str]) -> bool:
 SAME, TYPO, DIFFERENT = 0, 1, 2
 
 
-def name_relation(a: tuple[str, str], b: tuple[str, str], counts: dict[str, int]) -> int:
+@dataclass(frozen=True)
+class GuardRules:
+    """The decisions the guards make, each of which can be switched off to measure what it
+    is worth (c360.identity.decisions); builds use them all. Off, a typo or a stray value
+    is a contradiction like any other and a safety rule does not apply."""
+
+    typo_first_names: bool = True  # one edit apart (Mark ~ Mrrk) or swapped with the last name
+    typo_birth_dates: bool = True  # one digit, two digits transposed, day and month swapped
+    stray_values: bool = True  # a single different value when everything else agrees
+    common_names_differ: bool = True  # one edit between two common names is two names
+    own_contacts: bool = True  # their own emails or phones tell two people apart
+    confirmed_values: bool = True  # a value carried by two records on each side is real
+    generation_gap: bool = True  # dates a generation apart are never a typo
+
+
+ALL_RULES = GuardRules()
+
+
+def name_relation(
+    a: tuple[str, str], b: tuple[str, str], counts: dict[str, int], rules: GuardRules = ALL_RULES
+) -> int:
     """SAME, TYPO (one edit, and not two common names) or DIFFERENT, for two first names
     given as (name key, nickname-canonical name)."""
     (key_a, canonical_a), (key_b, canonical_b) = a, b
     if canonical_a == canonical_b or jaro_winkler(key_a, key_b) >= NAME_SIMILARITY:
         return SAME
+    if not rules.typo_first_names:
+        return DIFFERENT
     for x, y in (
         (key_a, key_b),
         (canonical_a, canonical_b),
@@ -137,17 +159,19 @@ def name_relation(a: tuple[str, str], b: tuple[str, str], counts: dict[str, int]
     ):
         if one_edit_apart(x, y):
             low, high = sorted((counts.get(x, 1), counts.get(y, 1)))
-            if low < max(NAME_MIN_RECORDS, NAME_MIN_SHARE * high):
+            if not rules.common_names_differ or low < max(NAME_MIN_RECORDS, NAME_MIN_SHARE * high):
                 return TYPO
     return DIFFERENT
 
 
-def birth_date_relation(a, b) -> int:
+def birth_date_relation(a, b, rules: GuardRules = ALL_RULES) -> int:
     """SAME, TYPO (one digit, two adjacent digits transposed, or day and month swapped,
     less than a generation apart) or DIFFERENT."""
     if a == b:
         return SAME
-    if abs((a - b).days) >= GENERATION_GAP_DAYS:
+    if not rules.typo_birth_dates:
+        return DIFFERENT
+    if rules.generation_gap and abs((a - b).days) >= GENERATION_GAP_DAYS:
         return DIFFERENT
     if a.year == b.year and a.month == b.day and a.day == b.month:
         return TYPO
@@ -197,12 +221,15 @@ class GuardedClusters:
         cannot_link: list[tuple[str, str]],
         max_cluster_size: int,
         name_counts: dict[str, int] | None = None,
+        rules: GuardRules = ALL_RULES,
     ) -> None:
         self.parent: dict[str, str] = {}
         self.clusters: dict[str, Cluster] = {}
         self.max_cluster_size = max_cluster_size
         self.decisions = Decisions()
         self.name_counts = name_counts or {}
+        self.rules = rules
+        self.refused: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
         columns = {c: _column(records, c) for c in GUARD_COLUMNS}
         for record_id, key, name, last, birth, email, phone, postal, street in zip(
             *columns.values(), strict=True
@@ -237,10 +264,19 @@ class GuardedClusters:
         worst, confirmed = SAME, False
         for x, x_records in _modal(a.first_names):
             for y, y_records in _modal(b.first_names):
-                relation = name_relation(x, y, self.name_counts)
-                if relation != SAME and (x[0] in b.last_names or y[0] in a.last_names):
+                relation = name_relation(x, y, self.name_counts, self.rules)
+                if (
+                    relation != SAME
+                    and self.rules.typo_first_names
+                    and (x[0] in b.last_names or y[0] in a.last_names)
+                ):
                     relation = TYPO  # first and last name swapped on one record
-                if relation == DIFFERENT and x_records >= 2 and y_records >= 2:
+                if (
+                    relation == DIFFERENT
+                    and self.rules.confirmed_values
+                    and x_records >= 2
+                    and y_records >= 2
+                ):
                     confirmed = True
                 worst = max(worst, relation)
         return worst, confirmed
@@ -249,8 +285,13 @@ class GuardedClusters:
         worst, confirmed = SAME, False
         for x, x_records in _modal(a.birth_dates):
             for y, y_records in _modal(b.birth_dates):
-                relation = birth_date_relation(x, y)
-                if relation == DIFFERENT and x_records >= 2 and y_records >= 2:
+                relation = birth_date_relation(x, y, self.rules)
+                if (
+                    relation == DIFFERENT
+                    and self.rules.confirmed_values
+                    and x_records >= 2
+                    and y_records >= 2
+                ):
                     confirmed = True
                 worst = max(worst, relation)
         return worst, confirmed
@@ -280,16 +321,18 @@ class GuardedClusters:
         births, births_confirmed = self._birth_dates(a, b)
         if names != SAME or births != SAME:
             shared_contact = not a.emails.isdisjoint(b.emails) or not a.phones.isdisjoint(b.phones)
-            own_contacts = (a.emails and b.emails and a.emails.isdisjoint(b.emails)) or (
-                a.phones and b.phones and a.phones.isdisjoint(b.phones)
+            own_contacts = self.rules.own_contacts and (
+                (a.emails and b.emails and a.emails.isdisjoint(b.emails))
+                or (a.phones and b.phones and a.phones.isdisjoint(b.phones))
             )
             if names == TYPO and own_contacts and not shared_contact:
                 return "first_name"
             if names == DIFFERENT and (
-                births != SAME
+                not self.rules.stray_values
+                or births != SAME
                 or not (a.birth_dates and b.birth_dates)
                 or names_confirmed
-                or not _all_else_agrees(a, b)
+                or not _all_else_agrees(a, b, self.rules.own_contacts)
             ):
                 return "first_name"
             if births == TYPO and (
@@ -297,10 +340,11 @@ class GuardedClusters:
             ):
                 return "birth_date"
             if births == DIFFERENT and (
-                names == DIFFERENT
+                not self.rules.stray_values
+                or names == DIFFERENT
                 or not (a.first_names and b.first_names)
                 or births_confirmed
-                or not _all_else_agrees(a, b)
+                or not _all_else_agrees(a, b, self.rules.own_contacts)
             ):
                 return "birth_date"
         if len(a.members) + len(b.members) > self.max_cluster_size:
@@ -313,7 +357,22 @@ class GuardedClusters:
             return True
         a, b = self.clusters[root_l], self.clusters[root_r]
         if guarded:
-            reason = self.refusal(a, b)
+            # the same two clusters meet again through another edge (a household's records
+            # are all scored against each other): a cluster changes only by growing, so
+            # the answer for the same sizes is the one already given
+            key = (root_l, root_r) if root_l < root_r else (root_r, root_l)
+            sizes = (
+                (len(a.members), len(b.members))
+                if root_l < root_r
+                else (len(b.members), len(a.members))
+            )
+            known = self.refused.get(key)
+            if known is not None and known[1] == sizes:
+                reason = known[0]
+            else:
+                reason = self.refusal(a, b)
+                if reason:
+                    self.refused[key] = (reason, sizes)
             if reason:
                 setattr(
                     self.decisions,
@@ -345,7 +404,7 @@ def _same_last_name(a: Cluster, b: Cluster) -> bool:
     return any(x == y or one_edit_apart(x, y) for x in a.last_names for y in b.last_names)
 
 
-def _all_else_agrees(a: Cluster, b: Cluster) -> bool:
+def _all_else_agrees(a: Cluster, b: Cluster, contacts: bool = True) -> bool:
     """The identifiers besides first name and date of birth vouch for one person: the last
     name agrees (one typo allowed), the address is near (postal code or street, typos
     allowed), and every email or phone either side carries is carried by both and shared.
@@ -354,7 +413,7 @@ def _all_else_agrees(a: Cluster, b: Cluster) -> bool:
     record of one person is not."""
     if not _same_last_name(a, b) or not _near_address(a, b):
         return False
-    return all(
+    return not contacts or all(
         not (x or y) or not x.isdisjoint(y) for x, y in ((a.emails, b.emails), (a.phones, b.phones))
     )
 
@@ -542,12 +601,14 @@ def cluster_records(
     cannot_link: list[tuple[str, str]] = (),
     guarded: bool = True,
     split_components: bool = True,
+    rules: GuardRules = ALL_RULES,
 ) -> tuple[pa.Table, Decisions]:
     """customer_id and confidence for every record, and counts of the guard decisions.
 
     pairs: person_record_id_l, person_record_id_r, match_probability (deterministic
-    edges carry probability 1). guarded=False is plain connected components at the
-    threshold, kept to measure what the guards are worth.
+    edges carry probability 1), optionally is_contradictory (such pairs are skipped when
+    guarded). guarded=False is plain connected components at the threshold, kept to
+    measure what the guards are worth.
 
     Edges at or above the threshold first form connected components (vectorised). Only
     components where some guard could refuse a merge go through the edge-by-edge guarded
@@ -564,13 +625,18 @@ def cluster_records(
         ids = records.column("person_record_id").combine_chunks()
     n = len(ids)
     probability = pc.cast(pairs.column("match_probability"), pa.float64())
+    keep = pc.greater_equal(probability, threshold)
+    if guarded and "is_contradictory" in pairs.column_names:
+        # first names and dates of birth both differ: the guards refuse such a pair in every
+        # case, and at scale most of them are a household's members (scoring.py)
+        keep = pc.and_(keep, pc.invert(pc.fill_null(pairs.column("is_contradictory"), False)))
     strong = pa.table(
         {
             "person_record_id_l": pairs.column("person_record_id_l"),
             "person_record_id_r": pairs.column("person_record_id_r"),
             "match_probability": probability,
         }
-    ).filter(pc.greater_equal(probability, threshold))
+    ).filter(keep)
     # both ends looked up in one pass: index_in builds its hash table of ids per call
     ends = pc.index_in(
         pa.chunked_array(
@@ -630,7 +696,9 @@ def cluster_records(
     slow_index = np.flatnonzero(slow)
     if slow_index.size:
         subset = records.take(pa.array(slow_index))
-        clusters = GuardedClusters(subset, cannot, max_cluster_size, _name_counts(records, subset))
+        clusters = GuardedClusters(
+            subset, cannot, max_cluster_size, _name_counts(records, subset), rules
+        )
         for a, b in must:
             clusters.union(a, b, guarded=False)
         guarded_confidence: dict[str, float] = {}

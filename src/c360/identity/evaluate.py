@@ -91,10 +91,10 @@ def unguarded_clusters(db: Path, records: pa.Table) -> pa.Table:
         pairs = (
             con.sql(
                 """
-            select person_record_id_l, person_record_id_r, match_probability
+            select person_record_id_l, person_record_id_r, match_probability, is_contradictory
             from intermediate.int_person_pairs_scored
             union all
-            select person_record_id_l, person_record_id_r, match_probability
+            select person_record_id_l, person_record_id_r, match_probability, false
             from intermediate.int_identity_edges_deterministic
             """
             )
@@ -206,10 +206,10 @@ def evaluate_labels(db: Path, thresholds: tuple[float, ...] = SWEEP_THRESHOLDS) 
         pairs = (
             con.sql(
                 """
-            select person_record_id_l, person_record_id_r, match_probability
+            select person_record_id_l, person_record_id_r, match_probability, is_contradictory
             from intermediate.int_person_pairs_scored
             union all
-            select person_record_id_l, person_record_id_r, match_probability
+            select person_record_id_l, person_record_id_r, match_probability, false
             from intermediate.int_identity_edges_deterministic
             """
             )

@@ -54,8 +54,19 @@ PAIR_SCHEMA = pa.schema(
         ("match_weight", pa.float64()),
         ("match_key", pa.string()),
         ("comparison_levels", pa.string()),
+        ("is_contradictory", pa.bool_()),
     ]
 )
+# A pair whose first names differ ("All other comparisons") and whose dates of birth do
+# not vouch for it (they differ, or one record has none: "null") is two people whatever
+# else it shares: a household shares its last name, address, phone and often an email,
+# which Splink adds up as if they were independent. The guards refuse such a pair (a
+# different first name is forgiven only beside the same date of birth); clustering skips
+# it, which at scale spares the guards most of a household's pairs.
+CONTRADICTING_LEVELS = {
+    "first_name": {"All other comparisons"},
+    "birth_date": {"All other comparisons", "Within a year", "null"},
+}
 
 
 def model_path(configured: str | None = None) -> Path:
@@ -203,6 +214,7 @@ def score_pairs(
     scored = linker.inference.predict(threshold_match_probability=threshold).as_pyarrow_table()
     if scored.num_rows == 0:
         return PAIR_SCHEMA.empty_table()
+    labels = level_labels(model)
     return pa.table(
         [
             scored.column(f"{UNIQUE_ID}_l"),
@@ -210,7 +222,24 @@ def score_pairs(
             pc.cast(scored.column("match_probability"), pa.float64()),
             pc.cast(scored.column("match_weight"), pa.float64()),
             pc.cast(scored.column("match_key"), pa.string()),
-            explain(scored, level_labels(model)),
+            explain(scored, labels),
+            contradictory(scored, labels),
         ],
         schema=PAIR_SCHEMA,
     )
+
+
+def contradictory(scored: pa.Table, labels: dict[str, dict[int, str]]) -> pa.Array:
+    """Per pair: did first name and date of birth both reach a CONTRADICTING_LEVELS level?
+    False when the model does not compare both (a model trained on records without dates
+    of birth leaves different first names to the guards)."""
+    flags = None
+    for comparison, contradicting in CONTRADICTING_LEVELS.items():
+        column = f"gamma_{comparison}"
+        if column not in labels or column not in scored.column_names:
+            return pa.array([False] * scored.num_rows, pa.bool_())
+        values = [value for value, label in labels[column].items() if label in contradicting]
+        value_set = pa.array(values, scored.schema.field(column).type)
+        hit = pc.fill_null(pc.is_in(scored.column(column), value_set=value_set), False)
+        flags = hit if flags is None else pc.and_(flags, hit)
+    return flags.combine_chunks() if isinstance(flags, pa.ChunkedArray) else flags

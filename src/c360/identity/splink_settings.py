@@ -76,17 +76,13 @@ PREDICTION_RULES = [
         ("birth_date", "street_number"),
     ),
     Rule(
-        "last name + street",
-        block_on("last_name_key", "street_key"),
-        ("last_name_key", "street_key"),
-    ),
-    Rule(
-        "first and last name swapped",
+        "first and last name swapped + postal area",
         CustomRule(
-            "l.first_name_key = r.last_name_key and l.last_name_key = r.first_name_key",
+            "l.first_name_key = r.last_name_key and l.last_name_key = r.first_name_key"
+            " and substr(l.postal_code_key, 1, 1) = substr(r.postal_code_key, 1, 1)",
             sql_dialect="duckdb",
         ),
-        ("first_name_key", "last_name_key"),
+        ("first_name_key", "last_name_key", "postal_code_key"),
     ),
     Rule(
         "house number + street name",
@@ -94,14 +90,14 @@ PREDICTION_RULES = [
         ("street_number", "street_name_key"),
     ),
     Rule(
-        "last name + house number",
-        block_on("last_name_key", "street_number"),
-        ("last_name_key", "street_number"),
+        "last name + house number + postal area",
+        block_on("last_name_key", "street_number", _prefix("postal_code_key", 1)),
+        ("last_name_key", "street_number", "postal_code_key"),
     ),
     Rule(
-        "first name + house number",
-        block_on("first_name_canonical", "street_number"),
-        ("first_name_canonical", "street_number"),
+        "first name + house number + last initial",
+        block_on("first_name_canonical", "street_number", _prefix("last_name_key", 1)),
+        ("first_name_canonical", "street_number", "last_name_key"),
     ),
 ]
 
