@@ -8,8 +8,10 @@ DBT := $(BIN)/dbt
 export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export C360_RAW_PATH ?= data/sample
 export C360_RAW_FORMAT ?= csv
-export C360_DUCKDB_PATH ?= target/customer_360.duckdb
-# The published copy BI tools read (see README, "Querying from a BI tool").
+# The build's own warehouse: every layer, raw copies included. Never shared with readers,
+# and kept out of target/, which holds only what may be shown (see docs/operations.md).
+export C360_DUCKDB_PATH ?= warehouse/customer_360.duckdb
+# The published copy BI tools and exports read: the marts of the last passing build.
 export C360_SERVING_PATH ?= target/serving/customer_360.duckdb
 # Persons, seed and difficulty (default or hard, see docs/datasets.md) for `make generate`.
 PERSONS ?= 20000
@@ -25,7 +27,7 @@ BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
 BENCH_DIFFICULTY = $(if $(filter command line environment,$(origin DIFFICULTY)),$(DIFFICULTY),default hard)
 
-.PHONY: setup build publish export-audiences test lint pytest generate docs sample train evaluate bench sar clean
+.PHONY: setup build publish export-audiences report test lint pytest unit generate docs sample train train-churn evaluate bench sar clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -40,16 +42,24 @@ build: setup
 	$(DBT) build
 	$(MAKE) --no-print-directory publish
 
-## publish: swap the last build into $(C360_SERVING_PATH) atomically (BI tools read that file)
+## publish: the marts of the last build, if it passed completely, swapped into $(C360_SERVING_PATH)
 publish: setup
 	$(BIN)/python -m c360.publish --db $(C360_DUCKDB_PATH) --to $(C360_SERVING_PATH)
 
-## export-audiences: one file per audience from the published warehouse (AUDIENCE_FORMAT, AUDIENCE_DIR)
+## export-audiences: one file per audience from the published warehouse only (AUDIENCE_FORMAT, AUDIENCE_DIR)
 AUDIENCE_FORMAT ?= parquet
 AUDIENCE_DIR ?= target/audiences
 export-audiences: setup
 	$(BIN)/python -m c360.activation.export --db $(C360_SERVING_PATH) --out $(AUDIENCE_DIR) \
 		--format $(AUDIENCE_FORMAT)
+
+## report: static HTML reports of $(C360_DUCKDB_PATH) in REPORT_DIR (open index.html); read-only.
+## Masked by default (personal values as short SHA-256 hashes); MASKED=0 shows them in clear
+MASKED ?= 1
+REPORT_DIR ?= target/reports
+report: setup
+	$(BIN)/python -m c360.report --db $(C360_DUCKDB_PATH) --out $(REPORT_DIR) \
+		$(if $(filter 0,$(MASKED)),--unmasked,--masked)
 
 ## test: lint (sqlfluff + ruff), then pytest (unit + end-to-end integration tests)
 test: setup lint pytest
@@ -61,6 +71,10 @@ lint: setup
 
 pytest: setup
 	$(BIN)/pytest
+
+## unit: the tests that build nothing with dbt (the package's logic), for a fast loop
+unit: setup
+	$(BIN)/pytest -m "not integration"
 
 ## generate: write a synthetic raw folder (PERSONS, SEED, DIFFICULTY, OUT, FORMAT)
 generate: setup
@@ -78,6 +92,11 @@ sample: setup
 train: setup
 	$(BIN)/python -m c360.identity.train --db $(C360_DUCKDB_PATH) \
 		$(if $(C360_IDENTITY_MODEL),--out $(C360_IDENTITY_MODEL))
+
+## train-churn: `make build` that trains and stores a new churn model version whatever the age
+## of the stored one (docs/churn.md), scores with it and publishes
+train-churn: setup
+	C360_CHURN_TRAIN_NEW_MODEL=true $(MAKE) --no-print-directory build
 
 ## evaluate: score customer_identifiers against the raw folder's truth beside plain Splink, or,
 ## without one, against reviewers' labels with a suggested threshold (EVALUATE_ARGS, e.g.
@@ -100,7 +119,7 @@ bench: setup
 
 ## sar: subject-access export of EMAIL (and/or PHONE) from $(C360_DUCKDB_PATH) to one JSON file
 ## (OUT=... to choose it; CUSTOMER_ID=... when the identifiers are shared by several customers)
-SAR_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),target/sar/access_export.json)
+SAR_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),warehouse/sar/access_export.json)
 sar: setup
 	@if [ -z "$(EMAIL)$(PHONE)" ]; then echo "usage: make sar EMAIL=... [PHONE=...] [OUT=file.json]" >&2; exit 2; fi
 	$(BIN)/python -m c360.privacy.access_export --db $(C360_DUCKDB_PATH) --out $(SAR_OUT) \
@@ -110,5 +129,6 @@ sar: setup
 docs: setup
 	$(DBT) docs generate
 
+# keeps warehouse/: it holds state that outlives a build (the audience changes log)
 clean:
 	rm -rf target logs $(VENV)

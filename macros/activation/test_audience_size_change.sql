@@ -1,15 +1,21 @@
 {#
-    Generic test (on audience_membership): audiences whose size moved by more than
-    `max_share` of their size at the last build, read from the changes table's
-    earlier builds. Configured twice in the YAML: as a warning, and as an error at a
-    larger share, so a broken upstream (an empty customer_360, a consent feed that
-    lost its grants) fails the build before the changes table records mass removals
-    and before `make build` publishes: a sync never wipes a destination. Audiences
-    smaller than `min_previous_size` at the last build are left alone (one person is
-    a 100% change of two). Raise the share for one build when a big change is meant:
-    --vars '{audience_change_fail_share: 1}'.
+    Generic test (on audience_membership): the audience guard. Compares each audience
+    with its membership at the last build, read from the changes table's earlier
+    builds, and flags an audience that
+    - moved in size by more than `net_share` of its previous size, or
+    - changed members by more than `churn_share` of its previous size (added plus
+      removed: swapping half an audience for other people leaves its size alone but
+      makes every sync ship that churn), or
+    - had members and would have none (whatever its size).
+    The share checks skip audiences smaller than `min_previous_size` (one person is a
+    100% change of two). Configured twice in the YAML, `level` warn and fail, with
+    thresholds from vars (audience_change_*, audience_churn_*) that an audience may
+    override in audiences.yml under `guard:`. The failing level stops the build before
+    the changes table records anything and before `make build` publishes, so a broken
+    upstream never wipes or churns a destination. A share of 1 or more turns a check
+    off (for one build: --vars '{audience_change_fail_share: 1, audience_churn_fail_share: 1}').
 #}
-{% test audience_size_change(model, changes_model, max_share, min_previous_size, stop_build=false) %}
+{% test audience_size_change(model, changes_model, level, stop_build=false) %}
     {#- changes_model is the table's name, not a ref(): a ref would make dbt run this test
         after the changes table is built, too late to stop it recording the removals -#}
     {%- set changes = adapter.get_relation(
@@ -17,12 +23,15 @@
     {%- set check_sql -%}
     with
 
-    current_sizes as (
-        select
+    thresholds as (
+        {{ audience_guard_thresholds(level) }}
+    ),
+
+    current_members as (
+        select distinct
             audience_name,
-            count(*) as current_size
+            customer_id
         from {{ model }}
-        group by audience_name
     ),
 
     {% if changes is not none %}
@@ -39,40 +48,83 @@
             where dbt_invocation_id != '{{ invocation_id }}'
         ),
 
-        previous_sizes as (
+        previous_members as (
             select
                 audience_name,
-                count(*) as previous_size
+                customer_id
             from history
             where recency_rank = 1 and change_type = 'added'
-            group by audience_name
-        )
+        ),
     {% else %}
-        previous_sizes as (
+        previous_members as (
             select
                 audience_name,
-                0 as previous_size
-            from current_sizes
-        )
+                customer_id
+            from current_members
+            where 1 = 0
+        ),
     {% endif %}
 
+    compared as (
+        select
+            coalesce(current_members.audience_name, previous_members.audience_name) as audience_name,
+            case when previous_members.customer_id is not null then 1 else 0 end as was_member,
+            case when current_members.customer_id is not null then 1 else 0 end as is_member
+        from current_members
+        full outer join previous_members
+            on
+                current_members.audience_name = previous_members.audience_name
+                and current_members.customer_id = previous_members.customer_id
+    ),
+
+    moves as (
+        select
+            audience_name,
+            sum(was_member) as previous_size,
+            sum(is_member) as current_size,
+            sum(case when is_member = 1 and was_member = 0 then 1 else 0 end) as added,
+            sum(case when is_member = 0 and was_member = 1 then 1 else 0 end) as removed
+        from compared
+        group by audience_name
+    ),
+
+    judged as (
+        select
+            moves.*,
+            thresholds.net_share,
+            thresholds.churn_share,
+            moves.previous_size > 0 and moves.current_size = 0 and thresholds.net_share < 1
+            as is_emptied,
+            moves.previous_size >= thresholds.min_previous_size
+            and abs(moves.current_size - moves.previous_size) > thresholds.net_share * moves.previous_size
+            as is_net_move,
+            moves.previous_size >= thresholds.min_previous_size
+            and moves.added + moves.removed > thresholds.churn_share * moves.previous_size
+            as is_churn
+        from moves
+        inner join thresholds
+            on moves.audience_name = thresholds.audience_name
+    )
+
     select
-        previous_sizes.audience_name,
-        previous_sizes.previous_size,
-        coalesce(current_sizes.current_size, 0) as current_size,
-        {{ max_share }} as max_share,
-        'audience ' || previous_sizes.audience_name || ' would go from '
-        || cast(previous_sizes.previous_size as {{ dbt.type_string() }}) || ' to '
-        || cast(coalesce(current_sizes.current_size, 0) as {{ dbt.type_string() }})
-        || ' members, more than the allowed change of ' || cast({{ max_share }} as {{ dbt.type_string() }})
+        audience_name,
+        previous_size,
+        current_size,
+        added,
+        removed,
+        'audience ' || audience_name || ' would go from '
+        || cast(previous_size as {{ dbt.type_string() }}) || ' to '
+        || cast(current_size as {{ dbt.type_string() }}) || ' members ('
+        || cast(added as {{ dbt.type_string() }}) || ' added, '
+        || cast(removed as {{ dbt.type_string() }}) || ' removed): '
+        || case
+            when is_emptied then 'it would be emptied'
+            when is_net_move then 'its size would move by more than ' || cast(net_share as {{ dbt.type_string() }})
+            else 'its members would churn by more than ' || cast(churn_share as {{ dbt.type_string() }})
+        end || ' of its size'
         as failure_reason
-    from previous_sizes
-    left join current_sizes
-        on previous_sizes.audience_name = current_sizes.audience_name
-    where
-        previous_sizes.previous_size >= {{ min_previous_size }}
-        and abs(coalesce(current_sizes.current_size, 0) - previous_sizes.previous_size)
-        > {{ max_share }} * previous_sizes.previous_size
+    from judged
+    where is_emptied or is_net_move or is_churn
     {%- endset -%}
     {#- the failing variant stops the build with the reason, not just a count of rows -#}
     {%- if stop_build and execute -%}
@@ -80,39 +132,10 @@
         {%- if moved.rows | length > 0 -%}
             {{ exceptions.raise_compiler_error(
                 "Audience guard stopped the build: " ~ (moved.columns['failure_reason'].values() | join('; '))
-                ~ ". If this change is intended, rebuild with --vars '{audience_change_fail_share: 1}'.") }}
+                ~ ". If this change is intended, rebuild with --vars "
+                ~ "'{audience_change_fail_share: 1, audience_churn_fail_share: 1}', or set a `guard:` "
+                ~ "for the audience in models/marts/activation/audiences.yml.") }}
         {%- endif -%}
     {%- endif -%}
     {{ check_sql }}
-{% endtest %}
-
-{#
-    Generic test (on audience_membership): no row lacks consent on its channel or an
-    identifier for it, carries a suppression for it, or belongs to a customer with an
-    erasure request. Independent of the model's SQL: it reads customer_360, the
-    suppressions and the erasure requests afresh. It covers every audience,
-    since each audience_<name> view is a filter of this table.
-#}
-{% test audience_rows_are_contactable(model) %}
-    select
-        members.audience_name,
-        members.customer_id,
-        members.channel
-    from {{ model }} as members
-    left join {{ ref('customer_360') }} as customer
-        on members.customer_id = customer.customer_id
-    left join {{ ref('int_customer_suppressions') }} as suppressions
-        on
-            members.customer_id = suppressions.customer_id
-            and suppressions.channel in ('all', members.channel)
-    where
-        customer.customer_id is null
-        or suppressions.customer_id is not null
-        or {{ is_erased_customer('members.customer_id') }}
-        or not (
-            (members.channel = 'email' and {{ audience_contactable('email') }})
-            or (members.channel = 'sms' and {{ audience_contactable('sms') }})
-            or (members.channel = 'phone' and {{ audience_contactable('phone') }})
-            or (members.channel = 'ads' and {{ audience_contactable('ads') }})
-        )
 {% endtest %}

@@ -19,8 +19,8 @@
     DuckDB: list(distinct ... order by ...) sorts every list aggregate separately
     inside the group by; collecting plainly and deduplicating and sorting each
     list afterwards gives the same lists (NULL when the group has no value, as the
-    filter leaves list() nothing to collect) and took about a fifth less time for
-    the identifiers' eight lists at 1M persons.
+    filter leaves list() nothing to collect) in less time, since one sort per list
+    replaces a sort per aggregate.
 #}
 {% macro duckdb__collect_distinct(expression) -%}
     list_sort(list_distinct(list({{ expression }}) filter (where {{ expression }} is not null)))

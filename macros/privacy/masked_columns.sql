@@ -1,13 +1,15 @@
 {#
-    The select list of a masked copy of a model, driven by its YAML: every column
-    whose meta has pii: true is masked according to its declared data_type, every
-    other column passes through. Tagging a column `meta: {pii: true}` masks it here
-    without editing any SQL. Types never change, so the masked model keeps the
-    contract of the original:
-      - text          -> sha256 hex of the value (joinable across marts, unreadable)
-      - date          -> 1 January of the same year (year only)
-      - list of text  -> list of sha256 hexes (each element hashed)
-      - anything else -> NULL of the same type
+    The select list of a masked copy of a model, driven by its YAML: every column whose
+    meta has pii: true is masked as its meta `masking` says, every other column passes
+    through. Types never change, so the masked model keeps the original's contract and a
+    dashboard built on one runs on the other. The kinds (threat model: docs/privacy.md):
+      - drop (the default for a pii column) -> NULL: names, streets, cities; low-entropy
+        values that a keyed hash would still give away by their frequency
+      - keyed_hash  -> HMAC-SHA-256 under C360_MASKING_KEY (text, or each element of a
+        list of text): joinable across masked marts, not reversible by guessing
+      - year        -> 1 January of the same year (a date)
+      - postal_area -> the first three characters of a postal code (a ZIP's area)
+    Tagging a column `meta: {pii: true}` masks it here (dropped) without editing any SQL.
     Reads graph.nodes, so it renders only at execution (at parse time, `*`).
 #}
 {% macro masked_columns(model_name, relation_alias) -%}
@@ -30,19 +32,27 @@
         {%- for column in columns -%}
             {%- set qualified = relation_alias ~ '.' ~ column.name -%}
             {%- set data_type = (column.data_type or '') | lower | trim -%}
-            {%- if (column.meta or {}).get('pii', false) -%}
-                {%- if data_type.endswith('[]') -%}
-                    {{ sha256_list(qualified) }}
-                {%- elif data_type == 'date' -%}
-                    cast({{ dbt.date_trunc('year', qualified) }} as date)
-                {%- elif data_type in ('varchar', 'text', 'string') -%}
-                    {{ sha256(qualified) }}
-                {%- elif data_type -%}
+            {%- set meta = column.meta or {} -%}
+            {%- set masking = meta.get('masking', 'drop') -%}
+            {%- set where = "masked_columns: PII column '" ~ model_name ~ "." ~ column.name ~ "'" -%}
+            {%- if meta.get('pii', false) -%}
+                {%- if not data_type -%}
+                    {{ exceptions.raise_compiler_error(where ~ " has no data_type in YAML") }}
+                {%- endif -%}
+                {%- if masking == 'drop' -%}
                     cast(null as {{ data_type }})
+                {%- elif masking == 'keyed_hash' and data_type.endswith('[]') -%}
+                    {{ keyed_hash_list(qualified) }}
+                {%- elif masking == 'keyed_hash' and data_type in ('varchar', 'text', 'string') -%}
+                    {{ keyed_hash(qualified) }}
+                {%- elif masking == 'year' and data_type == 'date' -%}
+                    cast({{ dbt.date_trunc('year', qualified) }} as date)
+                {%- elif masking == 'postal_area' and data_type in ('varchar', 'text', 'string') -%}
+                    substring({{ qualified }}, 1, 3)
                 {%- else -%}
                     {{ exceptions.raise_compiler_error(
-                        "masked_columns: PII column '" ~ model_name ~ "." ~ column.name
-                        ~ "' has no data_type in YAML; cannot choose how to mask it") }}
+                        where ~ ": masking '" ~ masking ~ "' does not apply to a " ~ data_type
+                        ~ " (drop, keyed_hash for text or text[], year for date, postal_area for text)") }}
                 {%- endif %} as {{ column.name }}
             {%- else -%}
                 {{ qualified }}

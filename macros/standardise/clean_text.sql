@@ -10,8 +10,8 @@
     clean_code: machine-written values (ids, codes, amounts, timestamps,
         booleans): trimmed only. Inner whitespace of an identifier is part of
         the identifier (collapsing it could make two ids one), and the regex
-        check was most of staging's cost at scale: 28M web events and 12M email
-        events carry nothing but codes (BENCHMARKS.md, second pass, `clean_code`).
+        check was most of staging's cost at scale: the event tables, the largest,
+        carry nothing but codes.
 #}
 {% macro clean_text(column) -%}
     {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' -%}
@@ -20,8 +20,4 @@
             then {{ regexp_replace_all(text, '\\s+', ' ') }}
         else {{ text }}
     end), '')
-{%- endmacro %}
-
-{% macro clean_code(column) -%}
-    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
 {%- endmacro %}

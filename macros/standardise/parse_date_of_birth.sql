@@ -23,7 +23,7 @@
     {%- endset -%}
     {%- set parsed = try_cast(iso, 'date') -%}
     case
-        when {{ parsed }} between cast('{{ var("earliest_birth_date") }}' as date)
+        when {{ parsed }} between cast('{{ checked_var("earliest_birth_date") }}' as date)
             and cast({{ dbt.current_timestamp() }} as date)
             then {{ parsed }}
     end

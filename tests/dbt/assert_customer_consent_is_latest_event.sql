@@ -1,11 +1,21 @@
--- Consent in customer_360 reflects the latest event per channel; no event, no consent.
--- Recomputed here with max(recorded_at), independently of the models' row_number.
+-- Consent in customer_360 reflects the latest event per channel that counts (a grant
+-- dated after the as-of date does not); no event, no consent. Recomputed here with
+-- max(recorded_at), independently of the models' row_number.
 {%- set channels = ['email', 'sms', 'phone', 'ads'] %}
 with
 
 events as (
-    select * from {{ ref('int_consent_events_attributed') }}
-    where customer_id is not null and channel is not null and recorded_at is not null
+    select attributed.*
+    from {{ ref('int_consent_events_attributed') }} as attributed
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where
+        attributed.customer_id is not null
+        and attributed.channel is not null
+        and attributed.recorded_at is not null
+        and (
+            attributed.status is distinct from 'granted'
+            or attributed.recorded_at < cast(as_of.as_of_date as {{ dbt.type_timestamp() }})
+        )
 ),
 
 latest_at as (

@@ -18,10 +18,21 @@ DBT = str(Path(sys.executable).parent / "dbt")
 DbtRunner = Callable[..., subprocess.CompletedProcess]
 
 
+# Churn fits on one OpenMP thread in the tests (and the dbt builds they start): the scores
+# are the same on any number of threads (test_churn.py checks it), and beside other work on
+# a 2-core machine two threads made each small fit several times slower.
+os.environ.setdefault("C360_CHURN_THREADS", "1")
+
+# A masking key for the test builds (C360_MASKING_KEY), so the keyed pseudonyms of the masked
+# marts are computed and checkable; never a key to use anywhere else.
+MASKING_KEY = "test-masking-key-not-for-production"
+
+
 def dbt_env(raw_path: Path, db_path: Path, work_dir: Path, raw_format: str = "csv") -> dict:
     """Environment for one isolated dbt invocation (own DuckDB file, target and log dirs)."""
     return {
         **os.environ,
+        "C360_MASKING_KEY": MASKING_KEY,
         "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
         "C360_RAW_PATH": str(raw_path),
         "C360_RAW_FORMAT": raw_format,

@@ -1,4 +1,5 @@
-"""c360.churn on synthetic churn_features tables with the mart's full feature list."""
+"""c360.churn on synthetic churn_features tables with the mart's full feature list: the
+classifier, and the registry that stores, chooses and loads its versions."""
 
 from __future__ import annotations
 
@@ -11,11 +12,19 @@ import pytest
 
 from c360.churn import (
     METRICS_SCHEMA,
+    REGISTRY_SCHEMA,
     SCORES_SCHEMA,
+    IncompatibleFeatures,
     NotEnoughHistory,
+    UnreadableChurnModel,
     classifier,
     evaluate_model,
+    feature_types,
+    load_model,
+    registry,
+    score,
     score_latest,
+    train_model,
 )
 
 SNAPSHOTS = [dt.date(2025, month, 1) for month in range(1, 9)]
@@ -336,7 +345,7 @@ def test_same_input_and_seed_give_the_same_output_whatever_the_row_order() -> No
 def test_occlusion_in_two_threads_pushes_exactly_as_in_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    features = make_features(customers=600, seed=4)
+    features = make_features(customers=300, seed=4)
     train = classifier._sample(classifier._labelled(features), 100_000, 0)
     model, encoded = classifier._fit(train, 0)
     matrix = classifier._matrix(train, encoded)
@@ -378,3 +387,223 @@ def test_too_little_history_fails_clearly() -> None:
     assert issubclass(NotEnoughHistory, ValueError)
     with pytest.raises(ValueError, match="thresholds"):
         score_latest(features, high_risk=0.2, medium_risk=0.5)
+
+
+# --- the registry: a trained version stored, loaded and chosen (c360.churn.registry) ---
+
+AS_OF = dt.date(2025, 9, 1)
+
+
+@pytest.fixture(scope="module")
+def small() -> pa.Table:
+    return make_features(customers=800, seed=6)
+
+
+@pytest.fixture(scope="module")
+def stored(small: pa.Table) -> pa.Table:
+    """A registry holding version 1, trained as of AS_OF on `small`."""
+    rows, message = registry.update_registry(
+        REGISTRY_SCHEMA.empty_table(),
+        lambda: classifier._labelled(small),
+        as_of=AS_OF,
+        types=feature_types(small),
+        max_age_days=30,
+        force=False,
+        seed=5,
+        max_training_rows=100_000,
+    )
+    assert message == (
+        f"churn model version 1 trained: no stored version trained as of {AS_OF} or earlier"
+    )
+    return rows
+
+
+def plan(stored: pa.Table, features: pa.Table, **changes: object) -> registry.Plan:
+    arguments = {"as_of": AS_OF, "types": feature_types(features), "max_age_days": 30}
+    return registry.plan(stored, **{"force": False, **arguments, **changes})
+
+
+def edited(stored: pa.Table, column: str, value: object) -> pa.Table:
+    """The registry with one column of its first row replaced."""
+    rows = stored.to_pylist()
+    rows[0][column] = value
+    return pa.Table.from_pylist(rows, schema=stored.schema)
+
+
+def test_a_stored_version_scores_exactly_as_the_model_trained(
+    small: pa.Table, stored: pa.Table
+) -> None:
+    assert stored.schema == REGISTRY_SCHEMA and stored.num_rows == 1
+    row = stored.to_pylist()[0]
+    assert row["churn_model_version"] == 1
+    assert row["training_as_of_date"] == AS_OF and row["training_rows"] == 800 * 5
+    assert row["holdout_snapshot_date"] == SNAPSHOTS[4] and row["holdout_rows"] == 800
+    assert 0.5 < row["classifier_roc_auc"] <= 1 and 0 < row["holdout_positive_rate"] < 1
+    assert row["model_blob"][:2] == b"PK"  # a skops zip, not a pickle
+    # trained again on the same rows and seed: training is deterministic, so the stored
+    # version, loaded, must score exactly as this fresh model
+    direct = score(train_model(small, seed=5), small)
+    scored, message = registry.score_with_registry(
+        stored, small, as_of=AS_OF, high_risk=0.6, medium_risk=0.3
+    )
+    assert message == "scored with churn model version 1"
+    assert scored.column("churn_model_version").to_pylist() == [1] * 800
+    assert scored.drop_columns(["churn_model_version"]).equals(direct)
+
+
+def test_a_customer_score_depends_only_on_the_model_and_their_own_features(
+    stored: pa.Table, small: pa.Table
+) -> None:
+    """What made scores churn: refitting, and typical values and driver candidates taken
+    from whatever rows were scored. A stored model scores each row on its own."""
+    model = load_model(stored.to_pylist()[0])
+    latest = small.take(latest_rows(small))
+    before = score(model, latest)
+    # everybody but the first 100 customers changes: orders, recency, consent; 50 leave
+    changed = latest.slice(100, 650)
+    for name, values in [
+        ("days_since_last_order", pc.add(changed.column("days_since_last_order"), 40)),
+        ("orders_90d", pc.multiply(changed.column("orders_90d"), 3)),
+        ("has_email_consent", pc.invert(changed.column("has_email_consent"))),
+    ]:
+        changed = with_column(changed, name, values)
+    after = score(model, pa.concat_tables([changed, latest.slice(0, 100)]))
+    kept = before.slice(0, 100)
+    assert after.filter(pc.is_in(after.column("customer_id"), kept.column("customer_id"))).equals(
+        kept
+    )
+    moved = pc.not_equal(
+        before.slice(100, 650).column("churn_probability"),
+        after.slice(0, 650).column("churn_probability"),
+    )
+    assert pc.sum(moved).as_py() > 300  # the changes did change those customers' scores
+
+
+def test_a_version_within_the_max_age_is_loaded_and_an_older_one_retrained(
+    stored: pa.Table, small: pa.Table
+) -> None:
+    keep = plan(stored, small, as_of=AS_OF + dt.timedelta(days=30))
+    assert (keep.train, keep.version) == (False, 1)
+    assert "30 days old, within churn_max_model_age_days (30)" in keep.reason
+    old = plan(stored, small, as_of=AS_OF + dt.timedelta(days=31))
+    assert old.train
+    assert old.reason == (
+        f"version 1 is 31 days old (trained as of {AS_OF}), over churn_max_model_age_days (30)"
+    )
+    assert plan(stored, small, max_age_days=0).train is False  # same as-of: age 0
+    forced = plan(stored, small, force=True)
+    assert forced.train and "forced" in forced.reason
+
+
+def test_the_version_in_use_is_the_highest_trained_as_of_the_date_or_earlier(
+    stored: pa.Table,
+) -> None:
+    later = edited(stored, "training_as_of_date", AS_OF + dt.timedelta(days=60))
+    later = edited(later, "churn_model_version", 2)
+    both = pa.concat_tables([stored, later])
+    assert registry.current_row(both, AS_OF)["churn_model_version"] == 1
+    assert registry.current_row(both, AS_OF + dt.timedelta(days=59))["churn_model_version"] == 1
+    assert registry.current_row(both, AS_OF + dt.timedelta(days=60))["churn_model_version"] == 2
+    assert registry.current_row(both, AS_OF - dt.timedelta(days=1)) is None
+    decision = registry.plan(
+        later, as_of=AS_OF, types={}, max_age_days=30, force=False
+    )  # a backfill never uses a model that saw later labels
+    assert decision.train and "all trained later" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("sklearn_version", "1.0.2", "stored by scikit-learn 1.0.2, this is"),
+        ("model_format", "c360-churn-model/0", "stored in format 'c360-churn-model/0'"),
+    ],
+)
+def test_a_version_from_another_format_or_scikit_learn_is_retrained(
+    stored: pa.Table, small: pa.Table, column: str, value: str, reason: str
+) -> None:
+    decision = plan(edited(stored, column, value), small)
+    assert decision.train and reason in decision.reason
+
+
+def test_new_or_dropped_features_retrain_naming_them(stored: pa.Table, small: pa.Table) -> None:
+    features = small.drop_columns(["tickets_90d"]).append_column(
+        "returns_90d", pa.array(np.zeros(small.num_rows, dtype=np.int64))
+    )
+    decision = plan(stored, features)
+    assert decision.train
+    assert "churn_features changed (added: returns_90d; removed: tickets_90d)" in decision.reason
+    retyped = with_column(small, "tenure_days", pc.cast(small.column("tenure_days"), pa.float64()))
+    assert "retyped: tenure_days int64 -> double" in plan(stored, retyped).reason
+    scores, message = registry.score_with_registry(
+        stored, features, as_of=AS_OF, high_risk=0.6, medium_risk=0.3
+    )
+    assert scores is None and "cannot score churn_features" in message
+    with pytest.raises(IncompatibleFeatures, match="added: returns_90d"):
+        score(load_model(stored.to_pylist()[0]), features)
+
+
+def corrupt_blob(blob: bytes) -> bytes:
+    middle = len(blob) // 2
+    return blob[:middle] + bytes([blob[middle] ^ 0xFF]) + blob[middle + 1 :]
+
+
+def test_a_damaged_version_fails_naming_it_and_the_remedy(
+    stored: pa.Table, small: pa.Table
+) -> None:
+    damaged = edited(stored, "model_blob", corrupt_blob(stored.column("model_blob")[0].as_py()))
+    with pytest.raises(UnreadableChurnModel, match=r"version 1 is unreadable: its checksum") as e:
+        plan(damaged, small)
+    assert "make train-churn" in str(e.value)
+    with pytest.raises(UnreadableChurnModel, match="checksum"):
+        registry.score_with_registry(damaged, small, as_of=AS_OF, high_risk=0.6, medium_risk=0.3)
+    # forcing a new version never reads the damaged one
+    assert plan(damaged, small, force=True).train
+
+
+def resealed(stored: pa.Table, **columns: object) -> pa.Table:
+    """The registry with columns of its first row replaced and the checksum recomputed, as
+    someone who can write the warehouse could."""
+    row = stored.to_pylist()[0] | columns
+    row["model_sha256"] = registry._digest(row)
+    return pa.Table.from_pylist([row], schema=stored.schema)
+
+
+def test_a_blob_with_untrusted_types_or_bad_tree_indices_is_refused(stored: pa.Table) -> None:
+    import skops.io
+    from sklearn.preprocessing import FunctionTransformer
+
+    foreign = skops.io.dumps(FunctionTransformer(func=print))
+    with pytest.raises(UnreadableChurnModel, match="types this code does not trust"):
+        load_model(resealed(stored, model_blob=foreign).to_pylist()[0])
+    model = load_model(stored.to_pylist()[0])
+    nodes = model.classifier._predictors[0][0].nodes
+    nodes["left"][0] = 10**6  # the root's left child outside the tree
+    bad = skops.io.dumps(model.classifier)
+    with pytest.raises(UnreadableChurnModel, match="points outside its tree"):
+        load_model(resealed(stored, model_blob=bad).to_pylist()[0])
+
+
+def test_too_little_history_trains_nothing_and_says_so(small: pa.Table) -> None:
+    unlabelled = with_column(small, "churned_next_90d", pa.nulls(small.num_rows, pa.bool_()))
+    rows, message = registry.update_registry(
+        REGISTRY_SCHEMA.empty_table(),
+        lambda: classifier._labelled(unlabelled),
+        as_of=AS_OF,
+        types=feature_types(unlabelled),
+        max_age_days=30,
+        force=False,
+        seed=0,
+        max_training_rows=1000,
+    )
+    assert rows.num_rows == 0 and "churn model not trained" in message
+    scores, message = registry.score_with_registry(
+        rows, unlabelled, as_of=AS_OF, high_risk=0.6, medium_risk=0.3
+    )
+    assert scores is None and "no churn model version" in message
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), ("False", False), (" 1 ", True)])
+def test_flags_parse_and_a_bad_one_is_named(value: object, expected: bool) -> None:
+    assert registry.parse_flag("var churn_train_new_model", value) is expected
+    with pytest.raises(ValueError, match="var churn_train_new_model must be true or false"):
+        registry.parse_flag("var churn_train_new_model", "maybe")

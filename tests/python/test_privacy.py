@@ -10,6 +10,8 @@ customer ids are the same in both).
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -18,15 +20,18 @@ import duckdb
 import pytest
 
 from c360.datagen import generate
+from c360.masking import keyed_hash
 from c360.privacy import email_match_key, normalize_email
 from c360.privacy.access_export import (
+    STAGING_TABLES,
     AmbiguousSubjectError,
     SubjectNotFoundError,
     build_export,
     main,
     write_export,
 )
-from conftest import dbt_build, query
+from c360.publish import publish
+from conftest import MASKING_KEY, dbt_build, query
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +39,7 @@ PERSONS = 600
 SEED = 17  # own data: the sample uses 42, identity 11, customer 360 13
 ERASE_ONE_EMAIL = "R_TEST_ERASE_ONE_EMAIL"
 ERASE_SHARED_EMAIL = "R_TEST_ERASE_SHARED_EMAIL"
+ERASE_DEVICE_SHARER = "R_TEST_ERASE_DEVICE_SHARER"
 
 # Every mart column naming a customer, and the mart it is in.
 CUSTOMER_COLUMNS = [
@@ -125,9 +131,68 @@ def shared(base: Path, target: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def erased(tmp_path_factory: pytest.TempPathFactory, raw: Path, target: dict, shared: dict) -> Path:
-    """The same exports plus two erasure requests: one made with one email of the target
-    (typed with stray case and spaces), one with a shared household email."""
+def device_sharer(base: Path, target: dict, shared: dict) -> dict:
+    """A customer with an email of their own and a device with anonymous browsing, and a
+    relative: another customer, who stays, whose shop account the erased build logs in on
+    that device (a family computer)."""
+    kept = ", ".join(f"'{c}'" for c in (target["customer_id"], *shared["customer_ids"]))
+    rows = query(
+        base,
+        f"""
+        with own_emails as (
+            select customer_id, min(contact_point_value) as email_key
+            from intermediate.int_contact_points_mapped
+            where contact_point_type = 'email_key' and customer_count = 1
+            group by customer_id
+        ),
+        browsed as (
+            select anonymous_id, min(occurred_at) as first_seen_at
+            from staging.stg_web__events
+            where customer_id is null and occurred_at is not null
+            group by anonymous_id
+        ),
+        own_accounts as (
+            select customer_id, min(contact_point_value) as shop_customer_id
+            from intermediate.int_contact_points_mapped
+            where contact_point_type = 'shop_customer_id' and customer_count = 1
+            group by customer_id
+        )
+        select devices.customer_id, own_emails.email_key, devices.anonymous_id,
+            browsed.first_seen_at, relative.customer_id, relative.shop_customer_id
+        from intermediate.int_customer_devices_counted as devices
+        inner join own_emails on devices.customer_id = own_emails.customer_id
+        inner join browsed on devices.anonymous_id = browsed.anonymous_id
+        inner join own_accounts as relative
+            on relative.customer_id != devices.customer_id
+        where devices.device_customers = 1
+            and devices.customer_id not in ({kept}) and relative.customer_id not in ({kept})
+        order by devices.customer_id, devices.anonymous_id, relative.customer_id
+        limit 1
+        """,
+    )
+    assert rows, "the generated data should hold a device with browsing and a second account"
+    customer_id, email_key, anonymous_id, first_seen_at, relative_id, relative_account = rows[0]
+    return {
+        "customer_id": customer_id,
+        "email_key": email_key,
+        "anonymous_id": anonymous_id,
+        "first_seen_at": first_seen_at,
+        "relative": relative_id,
+        "relative_account": relative_account,
+    }
+
+
+@pytest.fixture(scope="module")
+def erased(
+    tmp_path_factory: pytest.TempPathFactory,
+    raw: Path,
+    target: dict,
+    shared: dict,
+    device_sharer: dict,
+) -> Path:
+    """The same exports plus three erasure requests: one made with one email of the target
+    (typed with stray case and spaces), one with a shared household email, one with the email
+    of a customer whose device a relative, who stays, logs in on (one web event added)."""
     work = tmp_path_factory.mktemp("erased_privacy")
     crafted = work / "raw"
     shutil.copytree(raw, crafted)
@@ -156,6 +221,27 @@ def erased(tmp_path_factory: pytest.TempPathFactory, raw: Path, target: dict, sh
                 "2025-12-02 10:00:00",
                 "received",
             ]
+        )
+        writer.writerow(
+            [
+                ERASE_DEVICE_SHARER,
+                "erasure",
+                device_sharer["email_key"],
+                "",
+                "2025-12-03 10:00:00",
+                "received",
+            ]
+        )
+    events = crafted / "web_events.csv"
+    text = events.read_text()
+    with open(events, "a", newline="") as handle:
+        if not text.endswith("\n"):
+            handle.write("\n")
+        # at the device's first browsing time, so the data's time span (and as-of date) stays
+        seen_at = device_sharer["first_seen_at"].strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(
+            f'"W_TEST_RELATIVE_LOGIN","{device_sharer["anonymous_id"]}",'
+            f'"{device_sharer["relative_account"]}","login","/login",,"{seen_at}"\n'
         )
     return dbt_build(crafted, work / "warehouse.duckdb", work)
 
@@ -225,12 +311,15 @@ def test_erased_customers_are_in_no_audience_file(
 ) -> None:
     from c360.activation.export import export_audiences
 
-    written = export_audiences(erased, tmp_path, "csv")
+    # audiences are exported from the published copy only
+    served = publish(erased, tmp_path / "serving" / "customer_360.duckdb")
+    written = export_audiences(served, tmp_path / "audiences", "csv")
     assert written, "the build declares audiences"
     gone = {target["customer_id"], *shared["customer_ids"]}
     for name in written:
         exported = duckdb.sql(
-            f"select customer_id from read_csv('{tmp_path / name}.csv', all_varchar = true)"
+            "select customer_id from "
+            f"read_csv('{tmp_path / 'audiences' / name}.csv', all_varchar = true)"
         ).fetchall()
         assert gone.isdisjoint(customer for (customer,) in exported), name
 
@@ -309,6 +398,115 @@ def test_an_ambiguous_request_suppresses_every_customer_and_asks_for_review(
     )
     assert rows[0][0] == sorted(shared["customer_ids"])
     assert rows[0][1] is True
+
+
+def test_a_device_shared_with_someone_who_stays_is_listed_for_review(
+    base: Path, erased: Path, device_sharer: dict
+) -> None:
+    """Device sharing is counted over every customer, not only the erased ones the manifest
+    reads: once a relative logged in on the device, its anonymous browsing may be theirs."""
+    browsing = f"""
+        select event_id from staging.stg_web__events
+        where customer_id is null and anonymous_id = '{device_sharer["anonymous_id"]}'
+        order by event_id
+    """
+    listed = query(
+        erased,
+        f"""
+        select source_record_id, is_shared_link, needs_review
+        from privacy_erasure_manifest
+        where request_id = '{ERASE_DEVICE_SHARER}' and linked_by = 'device_login'
+            and source_record_id in ({browsing})
+        order by source_record_id
+        """,
+    )
+    assert [row[0] for row in listed] == [row[0] for row in query(erased, browsing)]
+    assert {(row[1], row[2]) for row in listed} == {(True, True)}
+    # the same browsing was the customer's alone before the relative's login
+    (alone,) = query(
+        base,
+        f"""
+        select bool_or(is_shared_link) from privacy.privacy_customer_records
+        where customer_id = '{device_sharer["customer_id"]}' and source_record_id in ({browsing})
+        """,
+    )[0]
+    assert alone is False
+    (kept,) = query(
+        erased,
+        f"select count(*) from customer_360 where customer_id = '{device_sharer['relative']}'",
+    )[0]
+    assert kept == 1, "the relative was not erased"
+
+
+def test_manifest_is_the_erased_customers_rows_of_the_records_mart(erased: Path) -> None:
+    """is_erased_customer is exactly the customers of int_erased_customers, and the manifest,
+    which reads the records through a filter on it, has every one of their records (the mart
+    read here for every customer and then joined, the long way)."""
+    flagged = query(
+        erased,
+        """
+        select distinct customer_id from privacy.privacy_customer_records
+        where is_erased_customer order by 1
+        """,
+    )
+    assert flagged == query(
+        erased, "select distinct customer_id from intermediate.int_erased_customers order by 1"
+    )
+    columns = "request_id, customer_id, source_table, source_record_id, linked_by, is_shared_link"
+    long_way = f"""
+        select {columns} from (
+            select erased.request_id, records.*
+            from intermediate.int_erased_customers as erased
+            inner join (select * from privacy.privacy_customer_records) as records
+                on erased.customer_id = records.customer_id
+            where records.source_table != 'privacy_requests'
+        )
+    """
+    manifest = f"select {columns} from privacy_erasure_manifest"
+    assert query(erased, f"select count(*) from ({manifest})")[0][0] > 0
+    assert query(erased, f"select count(*) from ({long_way} except all {manifest})") == [(0,)]
+    assert query(erased, f"select count(*) from ({manifest} except all {long_way})") == [(0,)]
+
+
+def test_records_mart_has_one_row_per_record_and_customer(base: Path) -> None:
+    """The key of privacy_customer_records over every customer (dbt tests the key on the
+    erased customers' rows only, in privacy_erasure_manifest: at scale the mart spans every
+    record held), and every source table it names has a staging model the export reads."""
+    duplicates = query(
+        base,
+        """
+        select count(*) from (
+            select customer_id, source_table, source_record_id
+            from privacy.privacy_customer_records
+            group by all having count(*) > 1
+        )
+        """,
+    )
+    assert duplicates == [(0,)]
+    tables = query(base, "select distinct source_table from privacy.privacy_customer_records")
+    assert len(tables) >= 10
+    assert {table for (table,) in tables} <= set(STAGING_TABLES)
+
+
+def test_records_mart_stays_in_the_build_warehouse(erased: Path, tmp_path: Path) -> None:
+    """Every record of every customer, erased customers included, is for the privacy tools of
+    the build warehouse: publishing leaves it out (and does not copy it into a table)."""
+    (kind,) = query(
+        erased,
+        """
+        select table_type from information_schema.tables
+        where table_schema = 'privacy' and table_name = 'privacy_customer_records'
+        """,
+    )[0]
+    assert kind == "VIEW"
+    served = publish(erased, tmp_path / "serving.duckdb")
+    published = query(
+        served, "select table_schema, table_name from information_schema.tables order by 2"
+    )
+    names = {name for _, name in published}
+    assert "privacy_erasure_manifest" in names
+    assert "privacy_customer_records" not in names
+    assert {schema for schema, _ in published} == {"main"}
 
 
 def test_access_export_covers_every_source_of_the_customer(base: Path, tmp_path: Path) -> None:
@@ -398,18 +596,6 @@ def test_masked_360_exposes_no_raw_pii(base: Path) -> None:
         """,
     )
     assert leaks == [(0,)]
-    joinable = query(
-        base,
-        """
-        select count(*), count(*) filter (where masked.email = sha256(raw.email)
-            and year(masked.birth_date) = year(raw.birth_date)
-            and month(masked.birth_date) = 1 and day(masked.birth_date) = 1)
-        from customer_360 as raw
-        inner join customer_360_masked as masked on raw.customer_id = masked.customer_id
-        where raw.email is not null and raw.birth_date is not null
-        """,
-    )[0]
-    assert joinable[0] > 0 and joinable[0] == joinable[1]
     columns = """
         select column_name, data_type from information_schema.columns
         where table_schema = 'main' and table_name = '{}' order by ordinal_position
@@ -417,6 +603,52 @@ def test_masked_360_exposes_no_raw_pii(base: Path) -> None:
     assert query(base, columns.format("customer_360_masked")) == query(
         base, columns.format("customer_360")
     )
+
+
+def test_masked_360_cannot_be_reversed_by_guessing(base: Path) -> None:
+    """Low-entropy fields are dropped or generalised; emails and phones are keyed (HMAC)
+    pseudonyms that hashing a list of candidates cannot find, but that stay joinable."""
+    rows = query(
+        base,
+        """
+        select raw.email, raw.phone_e164, raw.postal_code, raw.birth_date, raw.emails,
+            masked.email, masked.phone_e164, masked.postal_code, masked.birth_date, masked.emails,
+            masked.first_name, masked.last_name, masked.street_address, masked.city
+        from customer_360 as raw
+        inner join customer_360_masked as masked on raw.customer_id = masked.customer_id
+        """,
+    )
+    assert len(rows) > 100
+    key = MASKING_KEY.encode()
+    for (
+        email,
+        phone,
+        postal,
+        birth,
+        emails,
+        m_email,
+        m_phone,
+        m_postal,
+        m_birth,
+        m_emails,
+        *dropped,
+    ) in rows:
+        assert dropped == [None, None, None, None]
+        assert m_email == keyed_hash(email, key)
+        assert m_phone == keyed_hash(phone, key)
+        assert m_emails == ([keyed_hash(e, key) for e in emails] if emails is not None else None)
+        assert m_postal == (postal[:3] if postal is not None else None)
+        assert m_birth == (dt.date(birth.year, 1, 1) if birth is not None else None)
+        # what an attacker with a list of candidates computes: not what is published
+        if email is not None:
+            assert m_email != hashlib.sha256(email.encode()).hexdigest()
+
+
+def test_the_masking_key_is_never_written_to_target_or_logs(base: Path) -> None:
+    work = base.parent
+    files = [p for folder in ("target", "logs") for p in (work / folder).rglob("*") if p.is_file()]
+    assert any(p.name == "manifest.json" for p in files)
+    assert [p for p in files if MASKING_KEY.encode() in p.read_bytes()] == []
 
 
 def test_python_email_key_matches_staging(base: Path) -> None:

@@ -133,6 +133,18 @@ def test_unparseable_values_are_counted(warehouse: Path) -> None:
     assert counts[("shop_orders", "status", "unparseable")] == 1
     assert counts[("shop_customers", "email", "junk")] == 5
     assert counts[("privacy_requests", "email", "junk")] == 0
+    # "x" as a line number, and a quantity of 1.5, which a cast would have rounded to 2
+    assert counts[("shop_order_items", "line_number", "unparseable")] == 1
+    assert counts[("shop_order_items", "quantity", "unparseable")] == 1
+
+
+def test_a_fractional_count_is_null_not_rounded(warehouse: Path) -> None:
+    rows = query(
+        warehouse,
+        "select line_number, quantity from staging.stg_shop__order_items "
+        "where order_id = 'o-4' order by line_number",
+    )
+    assert rows == [(1, None), (2, 2)]
 
 
 def test_missing_required_column_fails_naming_table_and_column(
@@ -150,6 +162,55 @@ def test_missing_required_column_fails_naming_table_and_column(
     result = run_dbt("run", "--select", "stg_loyalty__members", raw_path=raw)
     assert result.returncode != 0
     assert "Raw table 'loyalty_members' is missing required column(s) email" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        (lambda line: line + ",extra", "line 3: more fields than the header has columns"),
+        (
+            lambda line: line.replace(",", ',"', 1),
+            "line 3: a quote is opened and not closed, or a value after a closing quote",
+        ),
+    ],
+    ids=["one-field-too-many", "unterminated-quote"],
+)
+def test_a_malformed_csv_line_fails_naming_the_line_and_what_is_wrong(
+    run_dbt: DbtRunner, tmp_path: Path, broken, expected: str
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(CRAFTED, raw)
+    path = raw / "loyalty_members.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = broken(lines[2])
+    path.write_text("\n".join(lines) + "\n")
+    result = run_dbt("build", "--select", "+stg_loyalty__members", raw_path=raw)
+    assert result.returncode != 0
+    assert f"Raw file {path} has 1 line(s) that cannot be read" in result.stdout
+    assert expected in result.stdout
+    assert "missing required column" not in result.stdout
+    # the fix offered never drops rows
+    assert "ignore_errors" not in result.stdout
+    assert "Nothing was skipped" in result.stdout
+
+
+def test_a_failing_key_test_shows_the_duplicated_value(run_dbt: DbtRunner, tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(CRAFTED, raw)
+    path = raw / "loyalty_members.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")  # loy-1 twice
+    result = run_dbt(
+        "build",
+        "--select",
+        "+stg_loyalty__members",
+        "--indirect-selection",
+        "cautious",
+        raw_path=raw,
+    )
+    assert result.returncode != 0
+    assert "Test unique_stg_loyalty__members_member_id failed on 1 row(s)" in result.stdout
+    assert "unique_field=loy-1, n_records=2" in result.stdout
 
 
 def test_unknown_raw_format_fails_clearly(run_dbt: DbtRunner) -> None:

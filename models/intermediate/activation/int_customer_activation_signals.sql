@@ -28,7 +28,7 @@ sessions as (
 ),
 
 orders as (
-    select * from {{ ref('unified_orders') }}
+    select * from {{ ref('int_orders_attributed') }}
     where customer_id is not null and is_purchase
 ),
 

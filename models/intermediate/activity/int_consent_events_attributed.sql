@@ -6,6 +6,9 @@
     household email is not the whole household's); a revocation applies to every
     customer its subject names. Events that name no known customer are kept with
     a NULL customer_id.
+    Whether an event counts towards consent is decided here, once (doc block
+    consent_rule): a grant recorded at or after the as-of date does not count yet,
+    a revocation always does; both are flagged as dq_recorded_at_after_as_of.
 #}
 with
 
@@ -15,6 +18,21 @@ consent_events as (
 
 contact_points as (
     select * from {{ ref('int_contact_points_mapped') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+-- the as-of date as the first instant it does not cover: the churn snapshots cut there too
+dated as (
+    select
+        consent_events.*,
+        coalesce(
+            consent_events.recorded_at >= cast(as_of.as_of_date as {{ dbt.type_timestamp() }}), false
+        ) as is_after_as_of
+    from consent_events
+    cross join as_of
 ),
 
 -- the subject's identifiers, each an equi-join (an OR join would be a nested loop)
@@ -52,23 +70,30 @@ applicable as (
 final as (
     select
         -- ids
-        consent_events.event_id,
+        dated.event_id,
         applicable.customer_id,
 
         -- strings
-        consent_events.channel,
-        consent_events.status,
-        consent_events.lawful_basis,
-        consent_events.source_system,
+        dated.channel,
+        dated.status,
+        dated.lawful_basis,
+        dated.source_system,
 
         -- booleans
-        consent_events.status = 'granted' as is_granted,
+        dated.status = 'granted' as is_granted,
+        -- a grant dated after the as-of clock (a typo, a test row, a clock ahead) must not
+        -- let anyone in; a revocation, or a status that could not be read (which gives no
+        -- consent), counts whatever its date: the safe side
+        dated.recorded_at is not null
+        and dated.channel is not null
+        and (dated.status is distinct from 'granted' or not dated.is_after_as_of) as is_counted,
+        dated.is_after_as_of as dq_recorded_at_after_as_of,
 
         -- timestamps
-        consent_events.recorded_at
-    from consent_events
+        dated.recorded_at
+    from dated
     left join applicable
-        on consent_events.event_id = applicable.event_id
+        on dated.event_id = applicable.event_id
 )
 
 select * from final

@@ -4,7 +4,7 @@
     by several customers (a household email, a shared home phone) keeps one row per
     customer and customer_count > 1: activity is attributed through it only when it
     names exactly one customer (merging two people is worse than not attributing).
-    Built from the complete identity graph (int_person_records_clustered), erased
+    Built from the complete identity graph (int_person_records_resolved), erased
     customers included: an erasure request resolves through it, and an identifier
     an erased customer shared with someone else stays ambiguous, so the erased
     person's activity is never credited to the other one. The marts drop erased
@@ -12,28 +12,12 @@
 #}
 with
 
-person_records as (
-    select * from {{ ref('int_person_records_unioned') }}
-),
-
-clustered as (
-    select * from {{ ref('int_person_records_clustered') }}
+customer_records as (
+    select * from {{ ref('int_person_records_resolved') }}
 ),
 
 loyalty_members as (
     select * from {{ ref('stg_loyalty__members') }}
-),
-
-customer_records as (
-    select
-        clustered.customer_id,
-        person_records.source_system,
-        person_records.source_record_id,
-        person_records.email_key,
-        person_records.phone_e164
-    from person_records
-    inner join clustered
-        on person_records.person_record_id = clustered.person_record_id
 ),
 
 contact_points as (

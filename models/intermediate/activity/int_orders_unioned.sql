@@ -3,11 +3,11 @@
     Online orders and in-store sales in one shape, with what each carries to find
     its customer: the shop account or guest checkout (a person record), or for a
     POS sale the loyalty card and the e-receipt email. Attribution happens in
-    unified_orders.
+    int_orders_attributed.
 
-    Ephemeral: unified_orders is its one reader, so storing this reshaping would
-    only write 7M rows, and another copy of loyalty cards and receipt emails, at
-    1,000,000 persons. Its key tests compute it on the fly.
+    Ephemeral: int_orders_attributed is its one reader, so storing this reshaping would
+    only write every order and sale again, and another copy of loyalty cards and
+    receipt emails. Its key tests compute it on the fly.
 #}
 with
 

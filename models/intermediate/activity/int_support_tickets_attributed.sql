@@ -9,22 +9,9 @@ tickets as (
     select * from {{ ref('stg_support__tickets') }}
 ),
 
-person_records as (
-    select * from {{ ref('int_person_records_unioned') }}
-    where source_system = 'support'
-),
-
-clustered as (
-    select * from {{ ref('int_person_records_clustered') }}
-),
-
 identifiers as (
-    select
-        person_records.source_record_id,
-        clustered.customer_id
-    from person_records
-    inner join clustered
-        on person_records.person_record_id = clustered.person_record_id
+    select * from {{ ref('int_person_records_resolved') }}
+    where source_system = 'support'
 ),
 
 final as (

@@ -23,10 +23,9 @@ shop_accounts as (
 ),
 
 -- only what sessions need, as small as it can be: the window functions below sort
--- 28M events at 1,000,000 persons with every column they carry. The event type
--- travels as four flags and the device id as one (the device key is the device id
--- whenever there is one), not as strings: 4% of this model's CPU (BENCHMARKS.md,
--- seventh pass).
+-- every web event with every column they carry. The event type travels as four flags
+-- and the device id as one (the device key is the device id whenever there is one),
+-- because booleans are cheaper to carry through two sorts than strings.
 events as (
     select
         web_events.anonymous_id is not null as has_anonymous_id,
@@ -48,7 +47,7 @@ events as (
 ),
 
 -- Ordered by time alone, no tie-breaking event_id (it would add a string to both
--- 28M-row sort keys at 1,000,000 persons: a tenth of this model's CPU). Events of
+-- sort keys, which are over every web event). Events of
 -- a device at the same instant are 0 minutes apart, so at most the first of them,
 -- in whatever order, starts a session; the running count below is over a range
 -- frame, which counts every event of that instant at once, so all of them get the
@@ -66,7 +65,7 @@ gaps as (
         case
             when
                 previous_at is null
-                or occurred_at > {{ dbt.dateadd('minute', var('web_session_gap_minutes'), 'previous_at') }}
+                or occurred_at > {{ dbt.dateadd('minute', checked_var('web_session_gap_minutes'), 'previous_at') }}
                 then 1
             else 0
         end as is_session_start

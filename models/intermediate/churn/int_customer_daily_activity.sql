@@ -11,7 +11,7 @@
 with
 
 orders as (
-    select * from {{ ref('unified_orders') }}
+    select * from {{ ref('int_orders_attributed') }}
     where customer_id is not null and ordered_at is not null
 ),
 

@@ -10,12 +10,10 @@
     'street_address', 'city', 'postal_code', 'country'] -%}
 with
 
-identifiers as (
-    select * from {{ ref('customer_identifiers') }}
-),
-
-person_records as (
-    select * from {{ ref('int_person_records_unioned') }}
+-- customers with an erasure request have no golden record
+resolved as (
+    select * from {{ ref('int_person_records_resolved') }}
+    where {{ without_erased_customers('customer_id') }}
 ),
 
 rules as (
@@ -28,12 +26,9 @@ source_priorities as (
 
 customer_records as (
     select
-        identifiers.customer_id,
-        person_records.*,
-        coalesce(person_records.record_updated_at, person_records.record_created_at) as observed_at
-    from person_records
-    inner join identifiers
-        on person_records.person_record_id = identifiers.person_record_id
+        *,
+        coalesce(record_updated_at, record_created_at) as observed_at
+    from resolved
 ),
 
 candidates as (

@@ -1,5 +1,5 @@
 {#
-    Commerce per customer across channels from unified_orders: purchases and net
+    Commerce per customer across channels from int_orders_attributed: purchases and net
     revenue online and in store (cancelled and refunded orders count as orders
     but not as revenue), average order value, first and last purchase, and the
     favourite category (most net spend on online order lines).
@@ -7,7 +7,7 @@
 with
 
 orders as (
-    select * from {{ ref('unified_orders') }}
+    select * from {{ ref('int_orders_attributed') }}
     where customer_id is not null
 ),
 

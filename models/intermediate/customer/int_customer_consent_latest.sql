@@ -1,26 +1,13 @@
 {#
-    Consent per customer and channel from the latest event (source contract:
-    the latest event per subject and channel wins; see
-    int_consent_events_attributed for which customers an event applies to).
-    One row per customer and channel that has any event; no event means no
-    consent, which customer_360 applies.
+    Consent per customer and channel now: the last counted event in the order of
+    int_consent_events_sequenced (doc block consent_rule), the one no later event
+    ends. One row per customer and channel that has any such event; no event means
+    no consent, which customer_360 applies.
 #}
 with
 
-consent_events as (
-    select * from {{ ref('int_consent_events_attributed') }}
-    where customer_id is not null and channel is not null and recorded_at is not null
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by customer_id, channel
-            -- on a tie a revocation wins: the safe side of an opt-in regime
-            order by recorded_at desc, is_granted asc, event_id desc
-        ) as event_rank
-    from consent_events
+sequenced as (
+    select * from {{ ref('int_consent_events_sequenced') }}
 ),
 
 final as (
@@ -39,8 +26,8 @@ final as (
 
         -- timestamps
         recorded_at
-    from ranked
-    where event_rank = 1
+    from sequenced
+    where next_recorded_at is null
 )
 
 select * from final

@@ -1,7 +1,9 @@
 {#
-    Web and email engagement per customer, in the 30 and 90 days before the as-of
-    date and in all: web sessions (anonymous ones stitched to the customer, see
-    int_web_sessions_stitched), product views, email opens and clicks.
+    Web and email engagement per customer over everything before the as-of date:
+    web sessions (anonymous ones stitched to the customer, see
+    int_web_sessions_stitched) and how many were stitched, email opens and clicks,
+    and the last session and open. The windows (last 30 and 90 days) are computed
+    once, per snapshot, in int_customer_engagement_snapshotted.
 #}
 with
 
@@ -19,18 +21,9 @@ email_events as (
     where customer_id is not null
 ),
 
--- window_sum over the days before the as-of date, as churn_features does before a snapshot
 web as (
     select
         web_sessions.customer_id,
-        {{ window_sum(1, 30, date_column='web_sessions.started_at', snapshot_column='as_of.as_of_date') }}
-            as web_sessions_30d,
-        {{ window_sum(1, 90, date_column='web_sessions.started_at', snapshot_column='as_of.as_of_date') }}
-            as web_sessions_90d,
-        {{ window_sum('web_sessions.product_views', 30, date_column='web_sessions.started_at',
-            snapshot_column='as_of.as_of_date') }} as product_views_30d,
-        {{ window_sum('web_sessions.product_views', 90, date_column='web_sessions.started_at',
-            snapshot_column='as_of.as_of_date') }} as product_views_90d,
         count(*) as web_sessions_total,
         count(case when web_sessions.is_stitched then 1 end) as stitched_web_sessions,
         max(web_sessions.started_at) as last_web_session_at
@@ -43,10 +36,6 @@ web as (
 email as (
     select
         email_events.customer_id,
-        {{ window_sum("case when email_events.event_type = 'open' then 1 else 0 end", 90,
-            date_column='email_events.occurred_at', snapshot_column='as_of.as_of_date') }} as email_opens_90d,
-        {{ window_sum("case when email_events.event_type = 'click' then 1 else 0 end", 90,
-            date_column='email_events.occurred_at', snapshot_column='as_of.as_of_date') }} as email_clicks_90d,
         count(case when email_events.event_type = 'open' then 1 end) as email_opens_total,
         count(case when email_events.event_type = 'click' then 1 end) as email_clicks_total,
         max(case when email_events.event_type = 'open' then email_events.occurred_at end) as last_email_open_at
@@ -68,14 +57,8 @@ final as (
         customers.customer_id,
 
         -- numerics
-        coalesce(web.web_sessions_30d, 0) as web_sessions_30d,
-        coalesce(web.web_sessions_90d, 0) as web_sessions_90d,
-        coalesce(web.product_views_30d, 0) as product_views_30d,
-        coalesce(web.product_views_90d, 0) as product_views_90d,
         coalesce(web.web_sessions_total, 0) as web_sessions_total,
         coalesce(web.stitched_web_sessions, 0) as stitched_web_sessions,
-        coalesce(email.email_opens_90d, 0) as email_opens_90d,
-        coalesce(email.email_clicks_90d, 0) as email_clicks_90d,
         coalesce(email.email_opens_total, 0) as email_opens_total,
         coalesce(email.email_clicks_total, 0) as email_clicks_total,
 

@@ -5,21 +5,10 @@
 {%- set systems = ['crm', 'shop', 'shop_guest', 'loyalty', 'support'] -%}
 with
 
-identifiers as (
-    select * from {{ ref('customer_identifiers') }}
-),
-
-person_records as (
-    select * from {{ ref('int_person_records_unioned') }}
-),
-
+-- customers with an erasure request have no profile
 customer_records as (
-    select
-        identifiers.customer_id,
-        person_records.*
-    from person_records
-    inner join identifiers
-        on person_records.person_record_id = identifiers.person_record_id
+    select * from {{ ref('int_person_records_resolved') }}
+    where {{ without_erased_customers('customer_id') }}
 ),
 
 final as (

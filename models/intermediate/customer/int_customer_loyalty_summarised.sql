@@ -8,9 +8,10 @@ members as (
     select * from {{ ref('stg_loyalty__members') }}
 ),
 
+-- customers with an erasure request have no profile
 identifiers as (
-    select * from {{ ref('customer_identifiers') }}
-    where source_system = 'loyalty'
+    select * from {{ ref('int_person_records_resolved') }}
+    where source_system = 'loyalty' and {{ without_erased_customers('customer_id') }}
 ),
 
 tiers as (

@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     post_hook="update {{ this }} set email = null, phone_e164 = null
         where customer_id in (select customer_id from {{ ref('int_erased_customers') }})"
 ) }}
@@ -21,9 +21,15 @@ current_members as (
 ),
 
 {% if is_incremental() %}
+    {#- a log written before a column existed (the hash variants) reads it as NULL;
+        on_schema_change then adds it to the table -#}
+    {%- set logged = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     history as (
         select
             *,
+            {%- for column in ['email_sha256_google', 'phone_sha256_digits'] if column not in logged %}
+                cast(null as {{ dbt.type_string() }}) as {{ column }},
+            {%- endfor %}
             row_number() over (
                 partition by audience_name, customer_id order by changed_at desc, change_type asc
             ) as recency_rank
@@ -43,7 +49,9 @@ current_members as (
             email,
             phone_e164,
             email_sha256,
-            phone_sha256
+            email_sha256_google,
+            phone_sha256,
+            phone_sha256_digits
         from current_members
         where false
     ),
@@ -56,7 +64,9 @@ added as (
         current_members.email,
         current_members.phone_e164,
         current_members.email_sha256,
+        current_members.email_sha256_google,
         current_members.phone_sha256,
+        current_members.phone_sha256_digits,
         'added' as change_type
     from current_members
     left join previous_members
@@ -73,7 +83,9 @@ removed as (
         previous_members.email,
         previous_members.phone_e164,
         previous_members.email_sha256,
+        previous_members.email_sha256_google,
         previous_members.phone_sha256,
+        previous_members.phone_sha256_digits,
         'removed' as change_type
     from previous_members
     left join current_members
@@ -103,7 +115,9 @@ final as (
         email,
         phone_e164,
         email_sha256,
+        email_sha256_google,
         phone_sha256,
+        phone_sha256_digits,
 
         -- timestamps
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as changed_at

@@ -1,8 +1,10 @@
 {#
     Churn probability, risk band and the features that push each customer's risk up
-    most, for every customer of the latest churn_features snapshot. Scored by the
-    scikit-learn model fitted in int_churn_scores_predicted; its holdout quality is
-    in churn_model_metrics.
+    most, for every customer of the latest churn_features snapshot, with the churn
+    model version that scored them. Scored in int_churn_scores_predicted by the stored
+    version in use (a build retrains only on schedule: docs/churn.md), so a customer's
+    score changes only when their own features or the version change; that version's
+    holdout quality is in churn_model_metrics.
 #}
 with
 
@@ -24,6 +26,7 @@ final as (
 
         -- numerics
         cast(churn_probability as double) as churn_probability,
+        cast(churn_model_version as {{ dbt.type_bigint() }}) as churn_model_version,
 
         -- dates
         cast(snapshot_date as date) as snapshot_date

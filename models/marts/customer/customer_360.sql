@@ -35,16 +35,28 @@ engagement as (
     select * from {{ ref('int_customer_engagement_summarised') }}
 ),
 
+engagement_snapshots as (
+    select * from {{ ref('int_customer_engagement_snapshotted') }}
+),
+
 consent as (
     select * from {{ ref('int_customer_consent_latest') }}
 ),
 
 churn_scores as (
-    select * from {{ ref('customer_churn_scores') }}
+    select * from {{ ref('int_churn_scores_predicted') }}
 ),
 
 value_segments as (
-    select * from {{ ref('customer_value_segments') }}
+    select * from {{ ref('int_customer_values_segmented') }}
+),
+
+-- the engagement windows of the as-of snapshot, the same ones the churn features use
+engagement_windows as (
+    select engagement_snapshots.*
+    from engagement_snapshots
+    inner join as_of
+        on engagement_snapshots.snapshot_date = as_of.as_of_date
 ),
 
 golden_record as (
@@ -174,13 +186,13 @@ final as (
         service.average_satisfaction_score,
 
         -- engagement
-        coalesce(engagement.web_sessions_30d, 0) as web_sessions_30d,
-        coalesce(engagement.web_sessions_90d, 0) as web_sessions_90d,
-        coalesce(engagement.product_views_30d, 0) as product_views_30d,
-        coalesce(engagement.product_views_90d, 0) as product_views_90d,
+        coalesce(engagement_windows.web_sessions_30d, 0) as web_sessions_30d,
+        coalesce(engagement_windows.web_sessions_90d, 0) as web_sessions_90d,
+        coalesce(engagement_windows.product_views_30d, 0) as product_views_30d,
+        coalesce(engagement_windows.product_views_90d, 0) as product_views_90d,
         coalesce(engagement.stitched_web_sessions, 0) as stitched_web_sessions,
-        coalesce(engagement.email_opens_90d, 0) as email_opens_90d,
-        coalesce(engagement.email_clicks_90d, 0) as email_clicks_90d,
+        coalesce(engagement_windows.email_opens_90d, 0) as email_opens_90d,
+        coalesce(engagement_windows.email_clicks_90d, 0) as email_clicks_90d,
         coalesce(engagement.email_opens_total, 0) as email_opens_total,
         coalesce(engagement.email_clicks_total, 0) as email_clicks_total,
         engagement.last_web_session_at,
@@ -219,6 +231,8 @@ final as (
         on identifiers.customer_id = service.customer_id
     left join engagement
         on identifiers.customer_id = engagement.customer_id
+    left join engagement_windows
+        on identifiers.customer_id = engagement_windows.customer_id
     left join consent_by_channel
         on identifiers.customer_id = consent_by_channel.customer_id
     left join churn_scores

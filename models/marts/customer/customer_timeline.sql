@@ -5,17 +5,17 @@
     shared identifier applies to every customer it names). Only activity
     attributed to a customer appears.
 
-    A view, not a table: copying its ~22M rows (1M persons) into the warehouse cost
-    60 CPU-s per build, twice what its five tests cost reading the view (28 CPU-s; 11
-    on the table). One customer's timeline reads about as fast from the view (0.57 s
-    against 0.48 s), whose customer filter reaches each source (BENCHMARKS.md, sixth
-    pass).
+    A view, not a table: it holds every event of every customer, and copying them
+    into the warehouse on each build cost more than its tests cost reading the view;
+    one customer's timeline, the usual question, reads about as fast from the view,
+    whose customer filter reaches each source (docs/conventions.md). The published
+    file materialises it (c360.publish).
 #}
 {{ config(materialized='view') }}
 with
 
 orders as (
-    select * from {{ ref('unified_orders') }}
+    select * from {{ ref('int_orders_attributed') }}
     where customer_id is not null
 ),
 

@@ -1,27 +1,25 @@
+{#
+    The customer of every person record, without the customers who asked to be
+    erased: the published key map reverse-ETL tools sync on.
+#}
 with
 
-person_records as (
-    select * from {{ ref('int_person_records_unioned') }}
-),
-
-clustered as (
-    select * from {{ ref('int_person_records_clustered') }}
+resolved as (
+    select * from {{ ref('int_person_records_resolved') }}
 ),
 
 final as (
     select
         -- ids
-        clustered.customer_id,
-        person_records.source_system,
-        person_records.source_record_id,
-        person_records.person_record_id,
+        customer_id,
+        source_system,
+        source_record_id,
+        person_record_id,
 
         -- numerics
-        clustered.cluster_confidence
-    from person_records
-    inner join clustered
-        on person_records.person_record_id = clustered.person_record_id
-    where {{ without_erased_customers('clustered.customer_id') }}
+        cluster_confidence
+    from resolved
+    where {{ without_erased_customers('customer_id') }}
 )
 
 select * from final

@@ -14,8 +14,8 @@ deterministic_edges as (
     select * from {{ ref('int_identity_edges_deterministic') }}
 ),
 
-customer_identifiers as (
-    select * from {{ ref('customer_identifiers') }}
+resolved as (
+    select * from {{ ref('int_person_records_resolved') }}
 ),
 
 candidate_edges as (
@@ -59,9 +59,9 @@ final as (
         candidate_edges.match_probability,
         candidate_edges.match_weight
     from candidate_edges
-    inner join customer_identifiers as left_record
+    inner join resolved as left_record
         on candidate_edges.person_record_id_l = left_record.person_record_id
-    inner join customer_identifiers as right_record
+    inner join resolved as right_record
         on candidate_edges.person_record_id_r = right_record.person_record_id
     where
         left_record.customer_id = right_record.customer_id

@@ -7,23 +7,10 @@
 #}
 with
 
-customer_identifiers as (
-    select * from {{ ref('customer_identifiers') }}
-),
-
-person_records as (
-    select * from {{ ref('int_person_records_unioned') }}
-),
-
+-- the customers that remain: those with an erasure request are not counted
 records as (
-    select
-        customer_identifiers.customer_id,
-        person_records.source_system,
-        person_records.birth_date,
-        person_records.first_name_canonical
-    from customer_identifiers
-    inner join person_records
-        on customer_identifiers.person_record_id = person_records.person_record_id
+    select * from {{ ref('int_person_records_resolved') }}
+    where {{ without_erased_customers('customer_id') }}
 ),
 
 customers as (

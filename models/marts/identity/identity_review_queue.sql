@@ -14,18 +14,14 @@ scored_pairs as (
 ),
 
 person_records as (
-    select * from {{ ref('int_person_records_unioned') }}
-),
-
-customer_identifiers as (
-    select * from {{ ref('customer_identifiers') }}
+    select * from {{ ref('int_person_records_resolved') }}
 ),
 
 customer_sizes as (
     select
         customer_id,
         count(*) as records_in_customer
-    from customer_identifiers
+    from person_records
     group by customer_id
 ),
 
@@ -43,8 +39,8 @@ final as (
             as review_pair_id,
         uncertain_pairs.person_record_id_l,
         uncertain_pairs.person_record_id_r,
-        left_identifier.customer_id as customer_id_l,
-        right_identifier.customer_id as customer_id_r,
+        left_record.customer_id as customer_id_l,
+        right_record.customer_id as customer_id_r,
 
         -- strings
         uncertain_pairs.comparison_levels,
@@ -63,12 +59,12 @@ final as (
         uncertain_pairs.match_probability,
         uncertain_pairs.match_weight,
         case
-            when left_identifier.customer_id = right_identifier.customer_id then 0
+            when left_record.customer_id = right_record.customer_id then 0
             else least(left_size.records_in_customer, right_size.records_in_customer)
         end as records_moved_if_merged,
 
         -- booleans
-        left_identifier.customer_id = right_identifier.customer_id as is_already_same_customer,
+        left_record.customer_id = right_record.customer_id as is_already_same_customer,
 
         -- dates
         left_record.birth_date as birth_date_l,
@@ -78,18 +74,14 @@ final as (
         on uncertain_pairs.person_record_id_l = left_record.person_record_id
     inner join person_records as right_record
         on uncertain_pairs.person_record_id_r = right_record.person_record_id
-    inner join customer_identifiers as left_identifier
-        on uncertain_pairs.person_record_id_l = left_identifier.person_record_id
-    inner join customer_identifiers as right_identifier
-        on uncertain_pairs.person_record_id_r = right_identifier.person_record_id
     inner join customer_sizes as left_size
-        on left_identifier.customer_id = left_size.customer_id
+        on left_record.customer_id = left_size.customer_id
     inner join customer_sizes as right_size
-        on right_identifier.customer_id = right_size.customer_id
+        on right_record.customer_id = right_size.customer_id
     -- a pair touching an erased customer is nobody's to review any more
     where
-        {{ without_erased_customers('left_identifier.customer_id') }}
-        and {{ without_erased_customers('right_identifier.customer_id') }}
+        {{ without_erased_customers('left_record.customer_id') }}
+        and {{ without_erased_customers('right_record.customer_id') }}
 )
 
 select * from final

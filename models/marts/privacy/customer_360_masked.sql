@@ -1,11 +1,10 @@
-{{ config(materialized='view') }}
 {#
     customer_360 for analysts who must not see raw PII: the same columns, every
-    column tagged meta: {pii: true} in customer_360's YAML masked by the
-    masked_columns macro (text -> sha256, joinable but unreadable; dates -> year
-    only; lists -> list of sha256). Tagging a new column masks it here with no SQL
-    change. A view, so it is never staler than customer_360 and inherits its drop
-    of erased customers.
+    column tagged meta: {pii: true} in customer_360's YAML masked as its meta
+    `masking` says (masked_columns macro; threat model in docs/privacy.md). Tagging
+    a new column drops it here with no SQL change. A table, not a view: the keyed
+    hash is a UDF of the build's connection that BI readers do not have. Built from
+    customer_360, so erased customers are absent here too.
 #}
 with
 

@@ -3,16 +3,15 @@
     customer the request resolved to (int_erased_customers), in every source
     (person records through the identity graph, retired CRM contacts, orders and
     order lines, POS sales, web events of their accounts and devices, email events,
-    consent events), with the request it came from. The records are the query of
-    int_customer_records_linked (macro customer_records_linked) rendered for the
-    erased customers only: they are picked out before the activity tables are
-    joined, rather than every customer's records being built and then filtered (at
-    1,000,000 persons that was the build's slowest step and its memory peak).
-    Sharing is still judged against every customer, so the rows are the view's.
-    The privacy requests themselves are not listed: they are the record that the
-    request was honoured. needs_review marks rows a person should confirm before
-    deleting: the request's identifier named several customers, or the record is
-    tied to the customer only through a shared identifier.
+    consent events), with the request it came from. The records are
+    int_customer_records_linked's rows of the erased customers: the filter on
+    is_erased_customer picks them out before the activity tables are joined (see
+    int_customer_link_keys_flagged), rather than every customer's records being
+    built and then thrown away. The privacy requests themselves are not listed:
+    they are the record that the request was honoured. needs_review marks rows a
+    person should confirm before deleting: the request's identifier named several
+    customers, or the record is tied to the customer only through a shared
+    identifier.
 #}
 with
 
@@ -20,13 +19,11 @@ erased_customers as (
     select * from {{ ref('int_erased_customers') }}
 ),
 
-erased_customer_records as (
-    {{ customer_records_linked(customers='erased_customers') | indent(4) }}
-),
-
 linked_records as (
-    select * from erased_customer_records
-    where source_table != 'privacy_requests'
+    select * from {{ ref('int_customer_records_linked') }}
+    where
+        is_erased_customer
+        and source_table != 'privacy_requests'
 ),
 
 final as (

@@ -3,11 +3,12 @@
     python -m c360.activation.export --db target/serving/customer_360.duckdb --out DIR \
         [--format csv|parquet] [--audience NAME ...]
 
-Reads audience_membership (consent, suppressions and erasure already applied) read-only,
-so it can run against the published warehouse while a build runs. Each file is written
-beside its final name and renamed into place, so a tool polling the folder never reads a
-half-written file. An audience with no member still gets a file (header only), so a sync
-sees "nobody" rather than a missing file.
+Reads the audience views of a *published* warehouse (c360.publish) read-only: only a
+build that passed every test, the audience guard included, is published, so nothing
+else may reach a destination. A warehouse without a publication record is refused. Each
+file is written beside its final name and renamed into place, so a tool polling the folder
+never reads a half-written file. An audience with no member still gets a file (header
+only), so a sync sees "nobody" rather than a missing file.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from c360.publish import PUBLICATION_TABLE
+
 FORMATS = {"csv": "(format csv, header true)", "parquet": "(format parquet)"}
 
 
@@ -27,8 +30,19 @@ def export_audiences(
     """Write one file per audience into `out`; returns the rows written per audience."""
     if file_format not in FORMATS:
         raise ValueError(f"--format must be csv or parquet, not {file_format!r}")
-    out.mkdir(parents=True, exist_ok=True)
+    if not db.is_file():
+        raise FileNotFoundError(f"No published warehouse at {db}: run `make build` first")
     with duckdb.connect(str(db), read_only=True) as con:
+        published = con.sql(
+            "select count(*) from information_schema.tables "
+            f"where table_schema = 'main' and table_name = '{PUBLICATION_TABLE}'"
+        ).fetchall()[0][0]
+        if not published:
+            raise ValueError(
+                f"{db} is not a published warehouse (no main.{PUBLICATION_TABLE}): audiences "
+                "are exported only from what `make publish` published after a passing build"
+            )
+        out.mkdir(parents=True, exist_ok=True)
         declared = [
             name
             for (name,) in con.sql(
@@ -64,7 +78,11 @@ def main() -> None:
     parser.add_argument("--format", choices=sorted(FORMATS), default="parquet")
     parser.add_argument("--audience", action="append", help="only this audience (repeatable)")
     args = parser.parse_args()
-    for name, rows in export_audiences(args.db, args.out, args.format, args.audience).items():
+    try:
+        written = export_audiences(args.db, args.out, args.format, args.audience)
+    except (ValueError, FileNotFoundError) as error:
+        parser.exit(1, f"{error}\n")
+    for name, rows in written.items():
         print(f"{name}: {rows} rows -> {args.out / f'{name}.{args.format}'}")
 
 

@@ -25,6 +25,12 @@ value are skipped, exactly).
 
 Every input column that is not an id, the snapshot date or the label is a feature: numbers
 and booleans as numbers, text as categories. New columns in the SQL flow through.
+
+Training and scoring are separate steps: `train_model` returns a `ChurnModel` that holds the
+fitted trees and everything scoring derives from the training rows (the category codes, the
+typical values occlusion puts in, the driver candidates), so `score` gives a customer a
+probability and drivers that depend only on that model and the customer's own features.
+c360.churn.registry stores a ChurnModel in the warehouse and loads it back.
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ IMPORTANCE_SAMPLE = 10_000
 # would read "+0.00" in top_drivers
 MIN_PUSH = 0.005
 OCCLUSION_BATCH_ROWS = 250_000  # rows per predict call (bounds the copies' memory)
-SCORING_THREADS = 2  # default of C360_CHURN_THREADS for score_latest (see _limited_threads)
+SCORING_THREADS = 2  # default of C360_CHURN_THREADS for train_model and score (_limited_threads)
 
 METRICS_SCHEMA = pa.schema(
     [
@@ -88,9 +94,10 @@ SCORES_SCHEMA = pa.schema(
 def _limited_threads(default: int) -> Callable[[Callable], Callable]:
     """Run with C360_CHURN_THREADS (else `default`) OpenMP threads. On 2 cores, OpenMP's
     spinning threads oversubscribed beside DuckDB's made a fit 4-20 times slower than one
-    thread: the holdout evaluation, which dbt builds beside other models, takes one; the
-    scoring takes two because int_churn_model_evaluated waits for it and nothing else in
-    the DAG is ready while it runs (BENCHMARKS.md, "Churn scoring")."""
+    thread: the holdout evaluation takes one; training and scoring take two because
+    nothing else in the DAG is ready while int_churn_models_trained and
+    int_churn_scores_predicted run (BENCHMARKS.md, "Churn scoring"). The evaluation now
+    runs in int_churn_models_trained too, after the training, still on one thread."""
 
     def decorate(function: Callable) -> Callable:
         @wraps(function)
@@ -119,6 +126,44 @@ class Encoded:
     categorical: np.ndarray  # bool per feature
     boolean: np.ndarray  # bool per feature
     categories: dict[str, list[str]]  # text feature -> known values (code = position)
+
+
+@dataclass
+class ChurnModel:
+    """A fitted classifier and everything scoring derives from its training rows, frozen."""
+
+    classifier: HistGradientBoostingClassifier
+    encoded: Encoded
+    feature_types: dict[str, str]  # feature -> Arrow type name it was trained on
+    typical: np.ndarray  # per feature, the value occlusion puts in (NaN: missing)
+    candidates: list[int]  # positions of the features tried as drivers
+    training_rows: int
+    training_snapshots: int
+
+
+class IncompatibleFeatures(ValueError):
+    """The features to score do not have the columns and types the model was trained on."""
+
+
+def feature_types(features: pa.Table) -> dict[str, str]:
+    """Feature name -> Arrow type name, in column order: what a model is trained on."""
+    return {name: str(features.schema.field(name).type) for name in _feature_names(features)}
+
+
+def feature_changes(trained: dict[str, str], current: dict[str, str]) -> list[str]:
+    """How `current` features differ from those a model was `trained` on (empty: the same)."""
+    added = [name for name in current if name not in trained]
+    removed = [name for name in trained if name not in current]
+    retyped = [
+        f"{name} {trained[name]} -> {current[name]}"
+        for name in trained
+        if name in current and trained[name] != current[name]
+    ]
+    return [
+        f"{what}: {', '.join(names)}"
+        for what, names in (("added", added), ("removed", removed), ("retyped", retyped))
+        if names
+    ]
 
 
 def _check(features: pa.Table) -> pa.Table:
@@ -391,39 +436,72 @@ def _display(values: np.ndarray, features: np.ndarray, encoded: Encoded) -> np.n
     return shown
 
 
-@_limited_threads(default=SCORING_THREADS)
-def score_latest(
-    features: pa.Table,
-    *,
-    seed: int = 0,
-    max_training_rows: int = 300_000,
-    high_risk: float = 0.6,
-    medium_risk: float = 0.3,
-) -> pa.Table:
-    """Fit on every labelled snapshot and score each customer of the latest snapshot with a
-    probability, a risk band and the three features pushing the risk up most."""
+def _check_thresholds(high_risk: float, medium_risk: float) -> None:
     if not 0 <= medium_risk <= high_risk <= 1:
         raise ValueError(
             f"churn risk thresholds must satisfy 0 <= medium ({medium_risk}) "
             f"<= high ({high_risk}) <= 1"
         )
-    features = _check(features)
-    labelled = _labelled(features)
+
+
+@_limited_threads(default=SCORING_THREADS)
+def train_model(
+    features: pa.Table, *, seed: int = 0, max_training_rows: int = 300_000
+) -> ChurnModel:
+    """Fit the classifier on every labelled snapshot and freeze what scoring derives from
+    the training rows: category codes, typical values and driver candidates."""
+    labelled = _labelled(_check(features))
     if labelled.num_rows == 0:
         raise NotEnoughHistory("churn_features has no labelled snapshot to train on")
     train = _sample(labelled, max_training_rows, seed)
     model, encoded = _fit(train, seed)
+    train_matrix = _matrix(train, encoded)
+    typical = _typical_values(train_matrix, encoded)
+    workers = _churn_threads(SCORING_THREADS)
+    return ChurnModel(
+        classifier=model,
+        encoded=encoded,
+        feature_types=feature_types(train),
+        typical=typical,
+        candidates=_driver_candidates(model, train_matrix, typical, seed, workers),
+        training_rows=train.num_rows,
+        training_snapshots=len(set(train.column(SNAPSHOT).to_pylist())),
+    )
+
+
+@_limited_threads(default=SCORING_THREADS)
+def score(
+    model: ChurnModel,
+    features: pa.Table,
+    *,
+    high_risk: float = 0.6,
+    medium_risk: float = 0.3,
+) -> pa.Table:
+    """Score each customer of the latest snapshot of `features` with a probability, a risk
+    band and the three features pushing the risk up most. Nothing is learnt from the rows
+    scored: a customer's output depends only on `model` and that customer's features."""
+    _check_thresholds(high_risk, medium_risk)
+    features = _check(features)
+    changes = feature_changes(model.feature_types, feature_types(features))
+    if changes:
+        raise IncompatibleFeatures(
+            "churn_features no longer has the features the churn model was trained on ("
+            + "; ".join(changes)
+            + "): train a new model version"
+        )
+    if features.num_rows == 0:
+        return SCORES_SCHEMA.empty_table()
     latest_date = pc.max(features.column(SNAPSHOT)).as_py()
     latest = features.filter(
         pc.equal(features.column(SNAPSHOT), pa.scalar(latest_date, pa.date32()))
     )
+    encoded = model.encoded
     matrix = _matrix(latest, encoded)
-    probability = model.predict_proba(matrix)[:, 1]
-    train_matrix = _matrix(train, encoded)
-    typical = _typical_values(train_matrix, encoded)
+    probability = model.classifier.predict_proba(matrix)[:, 1]
     workers = _churn_threads(SCORING_THREADS)
-    candidates = _driver_candidates(model, train_matrix, typical, seed, workers)
-    drivers, summaries = _drivers(model, matrix, probability, typical, candidates, encoded, workers)
+    drivers, summaries = _drivers(
+        model.classifier, matrix, probability, model.typical, model.candidates, encoded, workers
+    )
     band = np.where(
         probability >= high_risk, "high", np.where(probability >= medium_risk, "medium", "low")
     )
@@ -440,3 +518,17 @@ def score_latest(
         },
         schema=SCORES_SCHEMA,
     )
+
+
+def score_latest(
+    features: pa.Table,
+    *,
+    seed: int = 0,
+    max_training_rows: int = 300_000,
+    high_risk: float = 0.6,
+    medium_risk: float = 0.3,
+) -> pa.Table:
+    """Train on every labelled snapshot of `features`, then score its latest snapshot."""
+    _check_thresholds(high_risk, medium_risk)
+    model = train_model(features, seed=seed, max_training_rows=max_training_rows)
+    return score(model, features, high_risk=high_risk, medium_risk=medium_risk)

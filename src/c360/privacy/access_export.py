@@ -6,9 +6,11 @@
 The email (by match key, as staging computes it) and phone (E.164) are looked up in the
 complete identity graph (`intermediate.int_contact_points_mapped`), so an old email finds the
 person too. The file holds the customer's `customer_360` row and, per raw table, every staging
-row tied to the customer (`intermediate.int_customer_records_linked`): person records, retired
-CRM contacts, orders and order lines, POS sales, web events of their accounts and devices,
-email, consent and privacy events.
+row tied to the customer: the contracted mart `privacy.privacy_customer_records` says which
+records (person records, retired CRM contacts, orders and order lines, POS sales, web events of
+their accounts and devices, email, consent and privacy events) and how each is tied; the rows
+themselves are read from staging. Erasure requests come from `privacy_erasure_manifest`. It
+runs on the build warehouse: the published file holds neither staging nor the privacy schema.
 
 - An identifier several customers carry (a household email) would disclose someone else's
   data: the export refuses and lists the candidate customer ids; rerun with --customer-id
@@ -37,10 +39,11 @@ from c360.privacy.identifiers import email_match_key, normalize_email
 
 # Where dbt puts things (macros/generate_schema_name.sql: custom schemas used as named).
 MARTS_SCHEMA = "main"
+PRIVACY_SCHEMA = "privacy"
 INTERMEDIATE_SCHEMA = "intermediate"
 STAGING_SCHEMA = "staging"
 
-# Raw table (int_customer_records_linked.source_table) -> its staging model and key column.
+# Raw table (privacy_customer_records.source_table) -> its staging model and key column.
 STAGING_TABLES: dict[str, tuple[str, str]] = {
     "crm_contacts": ("stg_crm__contacts", "contact_id"),
     "shop_customers": ("stg_shop__customers", "customer_id"),
@@ -147,16 +150,18 @@ def build_export(
         else:
             customers = candidates
 
+        # customer_id compared with values, not joined to a list: a filter reaches the
+        # customer's link keys through the mart's views, a join would link every customer
         links = _rows(
             con,
             f"""
             select customer_id, source_system, source_table, source_record_id,
                 record_kind, linked_by, is_shared_link
-            from {INTERMEDIATE_SCHEMA}.int_customer_records_linked
-            where customer_id in (select unnest($1))
+            from {PRIVACY_SCHEMA}.privacy_customer_records
+            where customer_id in ({", ".join("?" for _ in customers)})
             order by source_table, source_record_id
             """,
-            [customers],
+            customers,
         )
         held = [link for link in links if not link["is_shared_link"]]
         sources: dict[str, list[dict]] = {}
@@ -194,11 +199,13 @@ def build_export(
                 [customers],
             )
         }
+        # the manifest lists every (request, customer) pair: a customer always has records
         erasures = _rows(
             con,
             f"""
-            select customer_id, request_id, request_status, matched_by, request_received_at
-            from {INTERMEDIATE_SCHEMA}.int_erased_customers
+            select distinct customer_id, request_id, request_status, matched_by,
+                request_received_at
+            from {MARTS_SCHEMA}.privacy_erasure_manifest
             where customer_id in (select unnest($1))
             order by request_received_at, request_id
             """,

@@ -1,0 +1,29 @@
+{#
+    Every person record with the customer identity resolution gave it: the one join
+    of the records with their clusters, read by everything that needs a record's
+    customer (identifiers, contact points, golden record, loyalty, privacy). The
+    complete graph, customers with an erasure request included: an erasure resolves
+    through it, and the marts and customer summaries drop those customers
+    themselves (macro without_erased_customers).
+#}
+with
+
+person_records as (
+    select * from {{ ref('int_person_records_unioned') }}
+),
+
+clustered as (
+    select * from {{ ref('int_person_records_clustered') }}
+),
+
+final as (
+    select
+        clustered.customer_id,
+        clustered.cluster_confidence,
+        person_records.*
+    from person_records
+    inner join clustered
+        on person_records.person_record_id = clustered.person_record_id
+)
+
+select * from final
