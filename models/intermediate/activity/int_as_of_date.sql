@@ -73,19 +73,19 @@ latest as (
 
 final as (
     select
+        -- dates (first: the churn models read the first column of the first row)
+        {% if var('as_of_date') -%}
+            cast('{{ var("as_of_date") }}' as date)
+        {%- else -%}
+            cast({{ dbt.dateadd('day', 1, 'cast(latest_at as date)') }} as date)
+        {%- endif %} as as_of_date,
+
         -- strings
         {% if var('as_of_date') -%}
             'var' as as_of_date_source,
         {%- else -%}
             derived_from as as_of_date_source,
         {%- endif %}
-
-        -- dates
-        {% if var('as_of_date') -%}
-            cast('{{ var("as_of_date") }}' as date)
-        {%- else -%}
-            cast({{ dbt.dateadd('day', 1, 'cast(latest_at as date)') }} as date)
-        {%- endif %} as as_of_date,
 
         -- timestamps
         latest_activity_at,
