@@ -86,19 +86,25 @@ sample: setup
 	rm -rf data/sample
 	$(BIN)/python -m c360.datagen --persons 3000 --seed 42 --out data/sample --format csv
 
-## train: re-estimate the Splink model on the built warehouse; writes the committed JSON
+## train: re-estimate the Splink model on the built warehouse: its own records (rules and
+## comparisons from the identifiers present) and reviewers' labels; writes the committed JSON,
+## or C360_IDENTITY_MODEL when set (builds then score with that file). See docs/identity.md.
 train: setup
-	$(BIN)/python -m c360.identity.train --db $(C360_DUCKDB_PATH)
+	$(BIN)/python -m c360.identity.train --db $(C360_DUCKDB_PATH) \
+		$(if $(C360_IDENTITY_MODEL),--out $(C360_IDENTITY_MODEL))
 
 ## train-churn: `make build` that trains and stores a new churn model version whatever the age
 ## of the stored one (docs/churn.md), scores with it and publishes
 train-churn: setup
 	C360_CHURN_TRAIN_NEW_MODEL=true $(MAKE) --no-print-directory build
 
-## evaluate: score customer_identifiers against the raw folder's truth, beside naive Splink
+## evaluate: score customer_identifiers against the raw folder's truth beside plain Splink, or,
+## without one, against reviewers' labels with a suggested threshold (EVALUATE_ARGS, e.g.
+## --baselines naive,febrl_example)
+EVALUATE_ARGS ?=
 evaluate: setup
 	$(BIN)/python -m c360.identity.evaluate --db $(C360_DUCKDB_PATH) \
-		--truth $(C360_RAW_PATH)/truth_person_records.csv
+		--truth $(C360_RAW_PATH)/truth_person_records.csv $(EVALUATE_ARGS)
 
 ## bench: generate PERSONS/SEED (cached), dbt build into a fresh warehouse, report time,
 ## memory, records/s and accuracy beside the naive Splink set-up, on default and hard data

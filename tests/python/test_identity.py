@@ -228,3 +228,554 @@ def test_explain_names_each_comparisons_level_once_per_pair() -> None:
         "email_key: All other comparisons; birth_date: 7",  # a level the model does not name
         "email_key: None; birth_date: All other",
     ]
+
+
+# --- guards: contradictions, not typos --------------------------------------------------
+
+
+def guard_records(*rows: dict) -> pa.Table:
+    """Person records with the columns the guards read (missing keys are NULL)."""
+    from c360.identity.clustering import GUARD_COLUMNS
+
+    return pa.table(
+        {
+            c: pa.array([r.get(c) for r in rows], pa.date32() if c == "birth_date" else pa.string())
+            for c in GUARD_COLUMNS
+        }
+    )
+
+
+def person(record_id: str, first: str | None, **fields) -> dict:
+    """A record of the Smith household at 12 Main St unless told otherwise."""
+    return {
+        "person_record_id": record_id,
+        "first_name_key": first,
+        "first_name_canonical": first,
+        "last_name_key": "smith",
+        "postal_code_key": "10001",
+        "street_key": "12 main st",
+        **fields,
+    }
+
+
+def test_relations_tell_typos_from_other_values() -> None:
+    from c360.identity.clustering import (
+        DIFFERENT,
+        SAME,
+        TYPO,
+        birth_date_relation,
+        name_relation,
+        one_edit_apart,
+    )
+
+    assert one_edit_apart("mark", "mrrk") and one_edit_apart("jerry", "jeryr")  # substitution, swap
+    assert one_edit_apart("emma", "ema") and one_edit_apart("ema", "emma")  # deletion, insertion
+    assert not one_edit_apart("mark", "mike") and not one_edit_apart("mark", "mark")
+    rare = {"mark": 300, "mrrk": 1, "mary": 250}
+    assert name_relation(("mark", "mark"), ("mrrk", "mrrk"), rare) == TYPO
+    # two common names one letter apart are two names (twins Mary and Mark), not a typo
+    assert name_relation(("mark", "mark"), ("mary", "mary"), rare) == DIFFERENT
+    assert name_relation(("bob", "robert"), ("robert", "robert"), rare) == SAME
+    assert name_relation(("liam", "william"), ("laim", "laim"), {}) != DIFFERENT  # the key's typo
+    born = dt.date(1961, 8, 3)
+    assert birth_date_relation(born, dt.date(1961, 8, 8)) == TYPO  # one digit
+    assert birth_date_relation(born, dt.date(1961, 8, 30)) == TYPO  # 03 -> 30, transposed
+    assert birth_date_relation(born, dt.date(1961, 3, 8)) == TYPO  # day and month swapped
+    assert birth_date_relation(born, dt.date(1961, 9, 3)) == TYPO
+    assert birth_date_relation(born, dt.date(1962, 9, 4)) == DIFFERENT  # three digits
+    # one digit, but a generation apart: indistinguishable from a parent, never excused
+    assert birth_date_relation(born, dt.date(1981, 8, 3)) == DIFFERENT
+
+
+def test_a_one_letter_typo_in_a_short_first_name_merges_when_contacts_agree() -> None:
+    rows = guard_records(
+        person("a", "mark", birth_date=D1, email_key="m@x.com"),
+        person("b", "mrrk", birth_date=D1, email_key="m@x.com"),
+    )
+    result, decisions = cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)
+    assert customers(result)["a"] == customers(result)["b"]
+    assert decisions.refused_first_name == 0
+
+
+def test_a_first_name_typo_with_contacts_of_its_own_is_another_person() -> None:
+    rows = guard_records(
+        person("a", "mark", birth_date=D1, email_key="m@x.com", phone_e164="+1"),
+        person("b", "mrrk", birth_date=D1, email_key="other@y.com", phone_e164="+2"),
+    )
+    result, decisions = cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)
+    assert customers(result)["a"] != customers(result)["b"]
+    assert decisions.refused_first_name == 1
+
+
+def test_twins_with_their_own_emails_stay_apart_even_on_a_shared_home_phone() -> None:
+    rows = guard_records(
+        person("a", "mary", birth_date=D1, email_key="mary@x.com", phone_e164="+1"),
+        person("b", "anna", birth_date=D1, email_key="anna@x.com", phone_e164="+1"),
+    )
+    result, _ = cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)
+    assert customers(result)["a"] != customers(result)["b"]
+
+
+def test_twins_each_confirmed_by_two_records_stay_apart() -> None:
+    rows = guard_records(
+        person("a1", "mary", birth_date=D1),
+        person("a2", "mary", birth_date=D1),
+        person("b1", "anna", birth_date=D1),
+        person("b2", "anna", birth_date=D1),
+    )
+    edges = pairs(("a1", "a2", 0.999), ("b1", "b2", 0.999), ("a1", "b1", 0.99))
+    ids = customers(cluster_records(rows, edges, 0.7)[0])
+    assert ids["a1"] == ids["a2"] != ids["b1"] == ids["b2"]
+
+
+def test_twin_contacts_on_one_side_only_are_not_one_person() -> None:
+    # the twin's record carries no email, the other twin's does: not everything agrees
+    rows = guard_records(
+        person("a", "stephen", birth_date=D1),
+        person("b", "ines", birth_date=D1, email_key="family@x.com", phone_e164="+1"),
+    )
+    assert (
+        customers(cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)[0])["a"]
+        != customers(cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)[0])["b"]
+    )
+
+
+def test_a_single_replaced_first_name_merges_when_everything_else_agrees() -> None:
+    # FEBRL-style: one record's first name replaced; birth date, last name and address agree
+    rows = guard_records(
+        person("a1", "amelia", birth_date=D1),
+        person("a2", "amelia", birth_date=D1),
+        person("b", "edward", birth_date=D1),
+    )
+    edges = pairs(("a1", "a2", 0.999), ("a1", "b", 0.98))
+    ids = customers(cluster_records(rows, edges, 0.7)[0])
+    assert ids["a1"] == ids["a2"] == ids["b"]
+
+
+def test_a_different_first_name_without_a_shared_birth_date_is_another_household_member() -> None:
+    # a ticket (no birth date) from another member of the household, on the family email
+    rows = guard_records(
+        person("crm", "mary", birth_date=D1, email_key="family@x.com"),
+        person("ticket", "anna", email_key="family@x.com"),
+    )
+    result, decisions = cluster_records(rows, pairs(("crm", "ticket", 0.99)), 0.7)
+    assert customers(result)["crm"] != customers(result)["ticket"]
+    assert decisions.refused_first_name == 1
+
+
+def test_a_birth_date_typo_merges_when_name_and_address_agree() -> None:
+    # one digit wrong, two digits transposed, day and month swapped
+    for other in (dt.date(1990, 2, 18), dt.date(1990, 2, 21), dt.date(1990, 12, 2)):
+        rows = guard_records(
+            person("a", "john", birth_date=dt.date(1990, 2, 12)),
+            person("b", "john", birth_date=other),
+        )
+        ids = customers(cluster_records(rows, pairs(("a", "b", 0.95)), 0.7)[0])
+        assert ids["a"] == ids["b"], other
+
+
+def test_a_birth_date_typo_without_a_shared_address_or_contact_is_refused() -> None:
+    rows = guard_records(
+        person("a", "john", birth_date=dt.date(1990, 2, 13)),
+        person(
+            "b",
+            "john",
+            birth_date=dt.date(1990, 2, 18),
+            street_key="9 oak ave",
+            postal_code_key="94105",
+        ),
+    )
+    result, decisions = cluster_records(rows, pairs(("a", "b", 0.95)), 0.7)
+    assert customers(result)["a"] != customers(result)["b"]
+    assert decisions.refused_birth_date == 1
+
+
+def test_parent_and_child_of_one_name_and_address_stay_apart() -> None:
+    father = dt.date(1961, 8, 3)
+    son = dt.date(1991, 8, 3)  # one digit from his father's date, a generation later
+    # each with their own phone
+    rows = guard_records(
+        person("sr", "john", birth_date=father, phone_e164="+1"),
+        person("jr", "john", birth_date=son, phone_e164="+2"),
+    )
+    assert (
+        customers(cluster_records(rows, pairs(("sr", "jr", 0.99)), 0.7)[0])["sr"]
+        != customers(cluster_records(rows, pairs(("sr", "jr", 0.99)), 0.7)[0])["jr"]
+    )
+    # or each date of birth carried by two records
+    rows = guard_records(
+        person("sr1", "john", birth_date=father),
+        person("sr2", "john", birth_date=father),
+        person("jr1", "john", birth_date=son),
+        person("jr2", "john", birth_date=son),
+    )
+    edges = pairs(("sr1", "sr2", 0.999), ("jr1", "jr2", 0.999), ("sr1", "jr1", 0.99))
+    ids = customers(cluster_records(rows, edges, 0.7)[0])
+    assert ids["sr1"] == ids["sr2"] != ids["jr1"] == ids["jr2"]
+
+
+def test_two_contradicting_identifiers_never_merge() -> None:
+    rows = guard_records(
+        person("a", "isaac", birth_date=dt.date(1986, 11, 16)),
+        person("b", "sarah", birth_date=dt.date(1926, 7, 5)),
+    )
+    result, _ = cluster_records(rows, pairs(("a", "b", 0.999)), 0.7)
+    assert customers(result)["a"] != customers(result)["b"]
+
+
+# --- scoring: typo-tolerant blocking and comparisons ------------------------------------
+
+FIRST = [
+    "james",
+    "mary",
+    "john",
+    "patricia",
+    "robert",
+    "jennifer",
+    "michael",
+    "linda",
+    "william",
+    "elizabeth",
+    "david",
+    "barbara",
+    "richard",
+    "susan",
+    "joseph",
+    "jessica",
+    "thomas",
+    "sarah",
+    "charles",
+    "karen",
+    "christopher",
+    "nancy",
+    "daniel",
+    "lisa",
+]
+LAST = [
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "garcia",
+    "miller",
+    "davis",
+    "rodriguez",
+    "martinez",
+    "hernandez",
+    "lopez",
+    "gonzalez",
+    "wilson",
+    "anderson",
+    "thomas",
+    "taylor",
+    "moore",
+    "jackson",
+    "martin",
+    "lee",
+    "perez",
+    "thompson",
+    "white",
+]
+
+
+def population(persons: int, seed: int, duplicates: float = 0.5) -> pa.Table:
+    """Person records of `persons` people (Zipf-ish names, one address each); a share have a
+    second record with a typo in one field, so EM has matches to learn from."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(persons):
+        first = FIRST[min(int(rng.paretovariate(1.2)) - 1, len(FIRST) - 1)]
+        base = {
+            "person_record_id": f"pop:{i}",
+            "first_name_key": first,
+            "first_name_canonical": first,
+            "last_name_key": LAST[min(int(rng.paretovariate(1.1)) - 1, len(LAST) - 1)],
+            "email_key": f"p{i}@mail.com" if rng.random() < 0.7 else None,
+            "phone_e164": f"+1555{i:07d}" if rng.random() < 0.5 else None,
+            "birth_date": dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(365 * 60)),
+            "postal_code_key": str(10000 + rng.randrange(300)),
+            "street_number": str(rng.randrange(1, 999)),
+            "street_name_key": rng.choice(["main st", "oak ave", "pine rd", "elm st", "hill dr"]),
+        }
+        base["postal_code"] = base["postal_code_key"]
+        base["street_key"] = f"{base['street_number']} {base['street_name_key']}"
+        rows.append(base)
+        if rng.random() < duplicates:
+            twin = {**base, "person_record_id": f"pop:{i}:dup"}
+            field = rng.choice(["first", "email", "birth", "postal", "street"])
+            if field == "first":
+                name = twin["first_name_key"]
+                j = rng.randrange(1, len(name))
+                twin["first_name_key"] = twin["first_name_canonical"] = name[:j] + name[j + 1 :]
+            elif field == "email":
+                twin["email_key"] = None
+            elif field == "birth":
+                twin["birth_date"] = None
+            elif field == "postal":
+                twin["postal_code_key"] = twin["postal_code"] = None
+            else:
+                twin["street_key"] = twin["street_number"] = twin["street_name_key"] = None
+            rows.append(twin)
+    return person_records(*rows)
+
+
+def test_blocking_and_comparisons_reach_pairs_with_typos_in_every_field() -> None:
+    background = population(1500, seed=1)
+    jacinta = {
+        "person_record_id": "t:1",
+        "first_name_key": "jacinta",
+        "first_name_canonical": "jacinta",
+        "last_name_key": "hoffman",
+        "birth_date": dt.date(1932, 4, 17),
+        "postal_code": "02134",
+        "postal_code_key": "2134",
+        "street_key": "4 marrakai st",
+        "street_number": "4",
+        "street_name_key": "marrakai st",
+    }
+    planted = [
+        # a short first name with one letter wrong, sharing an email and the address
+        (
+            {
+                **jacinta,
+                "person_record_id": "t:2",
+                "first_name_key": "mark",
+                "first_name_canonical": "mark",
+                "email_key": "mh@x.com",
+            },
+            {
+                **jacinta,
+                "person_record_id": "t:3",
+                "first_name_key": "mrrk",
+                "first_name_canonical": "mrrk",
+                "email_key": "mh@x.com",
+            },
+        ),
+        # first name typo after the third letter, a postal code typed without its zero, no
+        # birth date on one side, no email, no phone: only name prefixes + postal code hold
+        (
+            jacinta,
+            {
+                **jacinta,
+                "person_record_id": "t:4",
+                "first_name_key": "jacynta",
+                "first_name_canonical": "jacynta",
+                "postal_code": "2134",
+                "birth_date": None,
+            },
+        ),
+        # a birth date with one digit wrong and a street typo: blocked by name + house number
+        (
+            {**jacinta, "person_record_id": "t:5", "last_name_key": "osfield"},
+            {
+                **jacinta,
+                "person_record_id": "t:6",
+                "last_name_key": "osfield",
+                "birth_date": dt.date(1932, 4, 11),
+                "street_key": "4 marakai st",
+                "street_name_key": "marakai st",
+                "postal_code_key": "2143",
+            },
+        ),
+        # first and last name swapped
+        (
+            {
+                **jacinta,
+                "person_record_id": "t:7",
+                "first_name_key": "quinn",
+                "first_name_canonical": "quinn",
+                "last_name_key": "ashby",
+            },
+            {
+                **jacinta,
+                "person_record_id": "t:8",
+                "first_name_key": "ashby",
+                "first_name_canonical": "ashby",
+                "last_name_key": "quinn",
+            },
+        ),
+    ]
+    rows = [record for pair in planted for record in pair]
+    scored = score_pairs(pa.concat_tables([background, person_records(*rows)]))
+    for left, right in planted:
+        assert probability(scored, left["person_record_id"], right["person_record_id"]) >= 0.7, (
+            left["person_record_id"],
+            right["person_record_id"],
+        )
+
+
+def test_blocking_report_counts_comparisons_per_record() -> None:
+    from c360.identity.blocking import blocking_report
+
+    records = population(400, seed=2)
+    report = blocking_report(records)
+    assert [row["rule"] for row in report][:2] == ["email", "phone"]
+    cumulative = [row["cumulative_comparisons"] for row in report]
+    assert cumulative == sorted(cumulative) and cumulative[-1] > 0
+    assert all(row["largest_block"] >= 0 for row in report)
+    assert report[-1]["cumulative_per_record"] == cumulative[-1] / records.num_rows
+
+
+# --- training on the user's own records --------------------------------------------------
+
+
+def without(table: pa.Table, *columns: str) -> pa.Table:
+    """`table` with every value of `columns` NULL (an export that lacks them)."""
+    for column in columns:
+        i = table.column_names.index(column)
+        table = table.set_column(i, column, pa.nulls(table.num_rows, table.schema.field(i).type))
+    return table
+
+
+def test_training_picks_rules_from_the_identifiers_present(tmp_path) -> None:
+    from c360.identity.train import train
+
+    records = without(population(600, seed=3), "email_key", "phone_e164")
+    model, report = train(records, tmp_path / "model.json")
+    training = {choice.rule.name: choice for choice in report.training_rules}
+    assert not training["email"].used and "no data in email_key" in training["email"].reason
+    assert training["first name + last name"].used and training["birth date"].used
+    assert not training["postal code"].used  # a household identifier, and not needed
+    assert set(report.comparisons_dropped) == {"email_key", "phone_e164"}
+    compared = {c["output_column_name"] for c in model["comparisons"]}
+    assert "email_key" not in compared and "birth_date" in compared
+    rules = " ".join(r["blocking_rule"] for r in model["blocking_rules_to_generate_predictions"])
+    assert "email_key" not in rules and "birth_date" in rules
+    # the model scores the records it was trained on
+    assert score_pairs(records, model_path=tmp_path / "model.json").num_rows > 0
+
+
+def test_training_without_birth_dates_uses_a_household_rule_only_to_train_names(tmp_path) -> None:
+    from c360.identity.train import train
+
+    records = without(population(600, seed=4), "birth_date")
+    _, report = train(records, tmp_path / "model.json")
+    used = [choice.rule.name for choice in report.training_rules if choice.used]
+    # first + last name fixes both name comparisons; email trains them
+    assert used == ["first name + last name", "email"]
+    records = without(records, "email_key")
+    _, report = train(records, tmp_path / "model.json")
+    used = [choice.rule.name for choice in report.training_rules if choice.used]
+    assert used == ["first name + last name", "phone"]
+
+
+def test_training_is_deterministic(tmp_path) -> None:
+    from c360.identity.train import train
+
+    records = population(500, seed=5)
+    train(records, tmp_path / "a.json")
+    train(records.take(list(reversed(range(records.num_rows)))), tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_training_never_crashes_on_records_with_almost_nothing(tmp_path) -> None:
+    from c360.identity.train import train
+
+    records = without(
+        population(200, seed=6), "email_key", "phone_e164", "birth_date", "street_key"
+    )
+    model, _ = train(records, tmp_path / "model.json")
+    assert {c["output_column_name"] for c in model["comparisons"]} >= {"first_name"}
+    empty = without(
+        records, "first_name_key", "first_name_canonical", "last_name_key", "postal_code_key"
+    )
+    try:
+        train(empty, tmp_path / "none.json")
+    except ValueError as error:
+        assert "no comparison has data" in str(error)
+    else:
+        raise AssertionError("training on records without any identifier must say so")
+
+
+def test_reviewers_labels_estimate_m(tmp_path) -> None:
+    from c360.identity.train import train
+
+    records = population(500, seed=7)
+    ids = records.column("person_record_id").to_pylist()
+    duplicates = [(i.removesuffix(":dup"), i) for i in ids if i.endswith(":dup")]
+    labels = pa.table(
+        {
+            "person_record_id_l": [a for a, _ in duplicates],
+            "person_record_id_r": [b for _, b in duplicates],
+        }
+    )
+    plain, report = train(records, tmp_path / "plain.json")
+    assert report.labelled_pairs == 0
+    labelled, report = train(records, tmp_path / "labelled.json", labels)
+    assert report.labelled_pairs == len(duplicates) > 50
+    assert plain["comparisons"] != labelled["comparisons"]
+
+
+def test_m_floor_never_makes_an_unseen_level_evidence_for_a_match() -> None:
+    from c360.identity.train import smooth_m_probabilities
+
+    model = {
+        "comparisons": [
+            {
+                "comparison_levels": [
+                    {"is_null_level": True},
+                    {"m_probability": 0.98, "u_probability": 0.01},
+                    {"u_probability": 0.00001},  # never seen among matches, rare overall
+                    {"m_probability": 1e-9, "u_probability": 0.3},  # a disagreement
+                    {"m_probability": 0.02},  # never reached by random sampling
+                ]
+            }
+        ]
+    }
+    levels = smooth_m_probabilities(model)["comparisons"][0]["comparison_levels"][1:]
+    assert levels[1]["m_probability"] <= levels[1]["u_probability"] * 1.01
+    assert 0.0009 < levels[2]["m_probability"] < 0.0011  # floored, weight about -8
+    assert levels[3]["u_probability"] == levels[3]["m_probability"]
+
+
+def test_model_coverage_flags_identifiers_the_model_and_the_records_disagree_on() -> None:
+    import json
+
+    from c360.identity.scoring import MODEL_PATH, model_coverage
+
+    model = json.loads(MODEL_PATH.read_text())
+    presence = {
+        "first_name_key": 10,
+        "last_name_key": 10,
+        "email_key": 0,
+        "phone_e164": 1,
+        "birth_date": 10,
+        "postal_code_key": 10,
+        "street_key": 10,
+    }
+    status = {
+        row["identifier"]: row["coverage_status"]
+        for row in model_coverage(presence, model).to_pylist()
+    }
+    assert status["email_key"] == status["phone_e164"] == "no_data"
+    assert status["birth_date"] == "compared"
+    model["comparisons"] = [
+        c for c in model["comparisons"] if c["output_column_name"] != "street_key"
+    ]
+    status = {
+        row["identifier"]: row["coverage_status"]
+        for row in model_coverage(presence, model).to_pylist()
+    }
+    assert status["street_key"] == "not_compared"
+
+
+def test_label_metrics_count_decisions_on_labelled_pairs() -> None:
+    from c360.identity.evaluate import label_metrics
+
+    clusters = {"a": "c1", "b": "c1", "c": "c2", "d": "c2", "e": "c3"}
+    labels = [("a", "b", True), ("c", "e", True), ("c", "d", False), ("a", "e", False)]
+    metrics = label_metrics(clusters, labels)
+    assert metrics["labelled_pairs"] == 4 and metrics["same_person"] == 2
+    assert metrics["precision"] == 0.5 and metrics["recall"] == 0.5
+
+
+def test_a_spouse_born_one_digit_apart_is_two_differences() -> None:
+    # the Fox household: other first name and a birth date one digit from the partner's
+    rows = guard_records(
+        person("fay", "fay", birth_date=dt.date(1980, 1, 1), email_key="family@x.com"),
+        person("gus", "gus", birth_date=dt.date(1982, 1, 1), email_key="family@x.com"),
+    )
+    result, decisions = cluster_records(rows, pairs(("fay", "gus", 0.99)), 0.7)
+    assert customers(result)["fay"] != customers(result)["gus"]
+    assert decisions.refused_first_name == 1

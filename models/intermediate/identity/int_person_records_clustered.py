@@ -5,7 +5,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     import pyarrow as pa
 
-    from c360.identity.clustering import cluster_records
+    from c360.identity.clustering import GUARD_COLUMNS, cluster_records
 
     def pairs_of(relation):
         rows = relation.project("record_id_a, record_id_b").fetchall()
@@ -14,16 +14,22 @@ def model(dbt, session):
     # only what the guards read, in key order (cluster_records would otherwise sort it)
     records = (
         dbt.ref("int_person_records_unioned")
-        .project("person_record_id, first_name_canonical, birth_date")
+        .project(", ".join(GUARD_COLUMNS))
         .order("person_record_id")
         .arrow()
         .read_all()
     )
-    columns = ["person_record_id_l", "person_record_id_r", "match_probability"]
+    columns = "person_record_id_l, person_record_id_r, match_probability"
     pairs = pa.concat_tables(
         [
-            dbt.ref("int_identity_edges_deterministic").arrow().read_all().select(columns),
-            dbt.ref("int_person_pairs_scored").arrow().read_all().select(columns),
+            dbt.ref("int_identity_edges_deterministic")
+            .project(f"{columns}, false as is_contradictory")
+            .arrow()
+            .read_all(),
+            dbt.ref("int_person_pairs_scored")
+            .project(f"{columns}, is_contradictory")
+            .arrow()
+            .read_all(),
         ]
     )
     clustered, _ = cluster_records(

@@ -62,6 +62,15 @@ unioned as (
     from guest_orders
 ),
 
+keyed as (
+    select
+        *,
+        {{ street_number('street_key') }} as street_number,
+        {{ street_name_key('street_key') }} as street_name_key,
+        {{ postal_code_match_key('postal_code') }} as postal_code_key
+    from unioned
+),
+
 final as (
     select
         -- ids
@@ -79,9 +88,12 @@ final as (
         email_key,
         phone_e164,
         street_key,
+        street_number,
+        street_name_key,
         street_address,
         city,
         postal_code,
+        postal_code_key,
         country,
 
         -- dates
@@ -90,7 +102,7 @@ final as (
         -- timestamps
         record_created_at,
         record_updated_at
-    from unioned
+    from keyed
 )
 
 select * from final

@@ -1,7 +1,8 @@
 {#
     Why records share a customer: every scored or deterministic pair from the
     match threshold up whose two records ended in the same customer, with the
-    evidence. Pairs a guard refused are not here (they are not holding anything).
+    evidence. Pairs a guard refused, and pairs clustering skipped as two people
+    (is_contradictory), are not here (they are not holding anything).
 #}
 with
 
@@ -26,7 +27,10 @@ candidate_edges as (
         comparison_levels as evidence,
         'splink' as edge_source
     from scored_pairs
-    where match_probability >= {{ var('identity_match_threshold') }}
+    where
+        match_probability >= {{ var('identity_match_threshold') }}
+        -- clustering skips a pair whose first names and birth dates both differ
+        and not is_contradictory
     union all
     select
         person_record_id_l,

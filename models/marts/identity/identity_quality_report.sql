@@ -1,8 +1,9 @@
 {#
     How identity resolution went, as one long table a BI tool can chart:
     cluster sizes, share of singletons, customers whose records disagree on date of
-    birth or first name (only a must-link decision can cause that), and how often
-    records of one source are linked to records of another.
+    birth or first name (a typo or a single stray value the guards forgave, or a
+    must-link decision), and how often records of one source are linked to records
+    of another.
 #}
 with
 

@@ -3,7 +3,9 @@
     var('identity_review_min_probability') and var('identity_match_threshold'),
     so the build did not merge them. Ordered by how many records a "same person"
     decision would move (the smaller of the two customers). Confirm or reject a
-    pair by adding it to seed identity_must_link or identity_cannot_link.
+    pair by adding it to seed identity_must_link or identity_cannot_link (the build
+    obeys them), or label it in seed identity_pair_labels (the model learns from it
+    at the next `make train`; docs/identity.md).
 #}
 with
 

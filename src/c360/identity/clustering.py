@@ -3,20 +3,27 @@
 Plain connected components at a threshold lets one wrong edge (a shared family email, a
 twin's phone) chain two people, and then their households, into one customer. Here edges
 are applied strongest first, and an edge is refused when the merge would put into one
-customer records that cannot belong to one person:
-- two different dates of birth;
-- first names that are neither the same canonical name (Bob ~ Robert) nor spelling
-  variants of each other (the household members who share email, phone and address);
+customer records that contradict each other. A contradiction is not a typo: the guards
+tell them apart by edit distance, by how common each spelling is, and by the evidence of
+the other identifiers (see `GuardedClusters.refusal`):
+- first names that are neither the same (canonical name, Jaro-Winkler >= 0.92) nor one
+  typing error apart, or one edit apart but both common names (Mary / Mark);
+- dates of birth that are neither equal nor one typing error apart (one digit wrong, two
+  adjacent digits transposed, day and month swapped), or a generation apart;
 - a human cannot-link decision (seed identity_cannot_link), even through a chain;
 - more records than `max_cluster_size`.
-Refusing the weakest edge that would create a conflict is what "splitting a cluster at
-its weakest links" means here. Must-link decisions are applied first and unconditionally.
+A stray value on one record (a replaced first name, a wrong date) is not evidence of two
+people when everything else agrees; two spellings each carried by several records, or
+their own emails or phones, are. Refusing the weakest edge that would create a
+contradiction is what "splitting a cluster at its weakest links" means here. Must-link
+decisions are applied first and unconditionally.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +36,30 @@ import pyarrow.compute as pc
 # least this Jaro-Winkler-similar, the level Splink's first-name comparison uses;
 # different people's names (Mark ~ Mary: 0.88) are below it.
 NAME_SIMILARITY = 0.92
+# One edit apart (Mark ~ Mrak) is a typo of the commoner spelling unless both are names in
+# their own right: each seen on at least this many records, and the rarer at least this
+# share as often as the commoner (a typo is rarer than its source by about its typo rate,
+# a few percent; Mary and Mark are both common).
+NAME_MIN_RECORDS = 3
+NAME_MIN_SHARE = 0.1
+# Street names spelled alike (Splink's street comparison uses the same level).
+STREET_SIMILARITY = 0.88
+# Parent and child are at least this many years apart; a typing error that moves a date of
+# birth further (1961 -> 1981) is indistinguishable from a generation and is not excused.
+GENERATION_GAP_DAYS = int(15 * 365.25)
+# Columns the guards read; only `person_record_id` is required, the others default to
+# NULL (a source or a test without them).
+GUARD_COLUMNS = [
+    "person_record_id",
+    "first_name_key",
+    "first_name_canonical",
+    "last_name_key",
+    "birth_date",
+    "email_key",
+    "phone_e164",
+    "postal_code_key",
+    "street_key",
+]
 
 
 @lru_cache(maxsize=1 << 18)  # first names repeat: the same pairs come back many times
@@ -61,16 +92,102 @@ def jaro_winkler(a: str, b: str) -> float:
     return jaro + prefix * 0.1 * (1 - jaro)
 
 
+@lru_cache(maxsize=1 << 18)
+def one_edit_apart(a: str, b: str) -> bool:
+    """a and b differ by one substitution, insertion, deletion or adjacent transposition."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1 :]
+
+
 def names_compatible(left: set[str], right: set[str]) -> bool:
-    """Every first name of one side could be the same person's as every name of the other."""
+    """Every first name of one side is plainly the same as every name of the other (same
+    canonical name or spelling variants): merging them needs no guard."""
     return all(a == b or jaro_winkler(a, b) >= NAME_SIMILARITY for a in left for b in right)
+
+
+SAME, TYPO, DIFFERENT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class GuardRules:
+    """The decisions the guards make, each of which can be switched off to measure what it
+    is worth (c360.identity.decisions); builds use them all. Off, a typo or a stray value
+    is a contradiction like any other and a safety rule does not apply."""
+
+    typo_first_names: bool = True  # one edit apart (Mark ~ Mrrk) or swapped with the last name
+    typo_birth_dates: bool = True  # one digit, two digits transposed, day and month swapped
+    stray_values: bool = True  # a single different value when everything else agrees
+    common_names_differ: bool = True  # one edit between two common names is two names
+    own_contacts: bool = True  # their own emails or phones tell two people apart
+    confirmed_values: bool = True  # a value carried by two records on each side is real
+    generation_gap: bool = True  # dates a generation apart are never a typo
+
+
+ALL_RULES = GuardRules()
+
+
+def name_relation(
+    a: tuple[str, str], b: tuple[str, str], counts: dict[str, int], rules: GuardRules = ALL_RULES
+) -> int:
+    """SAME, TYPO (one edit, and not two common names) or DIFFERENT, for two first names
+    given as (name key, nickname-canonical name)."""
+    (key_a, canonical_a), (key_b, canonical_b) = a, b
+    if canonical_a == canonical_b or jaro_winkler(key_a, key_b) >= NAME_SIMILARITY:
+        return SAME
+    if not rules.typo_first_names:
+        return DIFFERENT
+    for x, y in (
+        (key_a, key_b),
+        (canonical_a, canonical_b),
+        (key_a, canonical_b),
+        (canonical_a, key_b),
+    ):
+        if one_edit_apart(x, y):
+            low, high = sorted((counts.get(x, 1), counts.get(y, 1)))
+            if not rules.common_names_differ or low < max(NAME_MIN_RECORDS, NAME_MIN_SHARE * high):
+                return TYPO
+    return DIFFERENT
+
+
+def birth_date_relation(a, b, rules: GuardRules = ALL_RULES) -> int:
+    """SAME, TYPO (one digit, two adjacent digits transposed, or day and month swapped,
+    less than a generation apart) or DIFFERENT."""
+    if a == b:
+        return SAME
+    if not rules.typo_birth_dates:
+        return DIFFERENT
+    if rules.generation_gap and abs((a - b).days) >= GENERATION_GAP_DAYS:
+        return DIFFERENT
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return TYPO
+    return TYPO if one_edit_apart(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) else DIFFERENT
 
 
 @dataclass(slots=True)
 class Cluster:
     members: list[str]
-    birth_dates: set = field(default_factory=set)
-    first_names: set[str] = field(default_factory=set)
+    birth_dates: Counter = field(default_factory=Counter)
+    first_names: Counter = field(default_factory=Counter)  # (key, canonical) -> records
+    last_names: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    postal_codes: set[str] = field(default_factory=set)
+    streets: set[str] = field(default_factory=set)
     cannot_link: set[str] = field(default_factory=set)
 
 
@@ -85,25 +202,48 @@ class Decisions:
     refused_size: int = 0
 
 
+def _modal(values: Counter) -> list[tuple]:
+    """The values carried by the most records (all of them on a tie), with their counts.
+    A stray value a cluster absorbed (a typo, a replaced name) is not what it is compared
+    by afterwards: the person's own value is the one most of its records carry."""
+    if len(values) < 2:
+        return list(values.items())
+    top = max(values.values())
+    return [(value, count) for value, count in values.items() if count == top]
+
+
 class GuardedClusters:
     """Union-find whose unions check the guards above."""
 
     def __init__(
-        self, records: pa.Table, cannot_link: list[tuple[str, str]], max_cluster_size: int
+        self,
+        records: pa.Table,
+        cannot_link: list[tuple[str, str]],
+        max_cluster_size: int,
+        name_counts: dict[str, int] | None = None,
+        rules: GuardRules = ALL_RULES,
     ) -> None:
         self.parent: dict[str, str] = {}
         self.clusters: dict[str, Cluster] = {}
         self.max_cluster_size = max_cluster_size
         self.decisions = Decisions()
-        ids = records.column("person_record_id").to_pylist()
-        names = records.column("first_name_canonical").to_pylist()
-        births = records.column("birth_date").to_pylist()
-        for record_id, name, birth in zip(ids, names, births, strict=True):
+        self.name_counts = name_counts or {}
+        self.rules = rules
+        self.refused: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
+        columns = {c: _column(records, c) for c in GUARD_COLUMNS}
+        for record_id, key, name, last, birth, email, phone, postal, street in zip(
+            *columns.values(), strict=True
+        ):
             self.parent[record_id] = record_id
             self.clusters[record_id] = Cluster(
                 members=[record_id],
-                birth_dates={birth} if birth is not None else set(),
-                first_names={name} if name else set(),
+                birth_dates=Counter([birth]) if birth is not None else Counter(),
+                first_names=Counter([(key or name, name)]) if name else Counter(),
+                last_names={last} if last else set(),
+                emails={email} if email else set(),
+                phones={phone} if phone else set(),
+                postal_codes={postal} if postal else set(),
+                streets={street} if street else set(),
             )
         for a, b in cannot_link:
             if a in self.clusters and b in self.clusters:
@@ -118,16 +258,95 @@ class GuardedClusters:
             self.parent[record_id], record_id = root, self.parent[record_id]
         return root
 
+    def _names(self, a: Cluster, b: Cluster) -> tuple[int, bool]:
+        """Worst first-name relation between a and b, and whether some DIFFERENT pair is
+        carried by two or more records on each side (two confirmed names)."""
+        worst, confirmed = SAME, False
+        for x, x_records in _modal(a.first_names):
+            for y, y_records in _modal(b.first_names):
+                relation = name_relation(x, y, self.name_counts, self.rules)
+                if (
+                    relation != SAME
+                    and self.rules.typo_first_names
+                    and (x[0] in b.last_names or y[0] in a.last_names)
+                ):
+                    relation = TYPO  # first and last name swapped on one record
+                if (
+                    relation == DIFFERENT
+                    and self.rules.confirmed_values
+                    and x_records >= 2
+                    and y_records >= 2
+                ):
+                    confirmed = True
+                worst = max(worst, relation)
+        return worst, confirmed
+
+    def _birth_dates(self, a: Cluster, b: Cluster) -> tuple[int, bool]:
+        worst, confirmed = SAME, False
+        for x, x_records in _modal(a.birth_dates):
+            for y, y_records in _modal(b.birth_dates):
+                relation = birth_date_relation(x, y, self.rules)
+                if (
+                    relation == DIFFERENT
+                    and self.rules.confirmed_values
+                    and x_records >= 2
+                    and y_records >= 2
+                ):
+                    confirmed = True
+                worst = max(worst, relation)
+        return worst, confirmed
+
     def refusal(self, a: Cluster, b: Cluster) -> str | None:
-        """Why a and b must stay apart, or None."""
+        """Why a and b must stay apart, or None.
+
+        A typo is forgiven when the other identifiers agree; a different value (first name
+        or date of birth) only when it is the one difference: carried by a single record,
+        with every other identifier that either side carries carried by both and agreeing.
+
+        | first names | dates of birth | merged when |
+        |---|---|---|
+        | same | same | always |
+        | one typo | same | unless each side has its own email or phone and they share none |
+        | same or one typo | one typo | same, and they share an address or a contact |
+        | different | same | it is the one difference (above) |
+        | same or one typo | different | it is the one difference (above) |
+        | different | one typo or different | never: two identifiers disagree (a spouse
+          born a year or two apart) |
+        """
         if (a.cannot_link and not a.cannot_link.isdisjoint(b.members)) or (
             b.cannot_link and not b.cannot_link.isdisjoint(a.members)
         ):
             return "cannot_link"
-        if len(a.birth_dates | b.birth_dates) > 1:
-            return "birth_date"
-        if not names_compatible(a.first_names, b.first_names):
-            return "first_name"
+        names, names_confirmed = self._names(a, b)
+        births, births_confirmed = self._birth_dates(a, b)
+        if names != SAME or births != SAME:
+            shared_contact = not a.emails.isdisjoint(b.emails) or not a.phones.isdisjoint(b.phones)
+            own_contacts = self.rules.own_contacts and (
+                (a.emails and b.emails and a.emails.isdisjoint(b.emails))
+                or (a.phones and b.phones and a.phones.isdisjoint(b.phones))
+            )
+            if names == TYPO and own_contacts and not shared_contact:
+                return "first_name"
+            if names == DIFFERENT and (
+                not self.rules.stray_values
+                or births != SAME
+                or not (a.birth_dates and b.birth_dates)
+                or names_confirmed
+                or not _all_else_agrees(a, b, self.rules.own_contacts)
+            ):
+                return "first_name"
+            if births == TYPO and (
+                (own_contacts and not shared_contact) or not (shared_contact or _near_address(a, b))
+            ):
+                return "birth_date"
+            if births == DIFFERENT and (
+                not self.rules.stray_values
+                or names == DIFFERENT
+                or not (a.first_names and b.first_names)
+                or births_confirmed
+                or not _all_else_agrees(a, b, self.rules.own_contacts)
+            ):
+                return "birth_date"
         if len(a.members) + len(b.members) > self.max_cluster_size:
             return "size"
         return None
@@ -138,7 +357,22 @@ class GuardedClusters:
             return True
         a, b = self.clusters[root_l], self.clusters[root_r]
         if guarded:
-            reason = self.refusal(a, b)
+            # the same two clusters meet again through another edge (a household's records
+            # are all scored against each other): a cluster changes only by growing, so
+            # the answer for the same sizes is the one already given
+            key = (root_l, root_r) if root_l < root_r else (root_r, root_l)
+            sizes = (
+                (len(a.members), len(b.members))
+                if root_l < root_r
+                else (len(b.members), len(a.members))
+            )
+            known = self.refused.get(key)
+            if known is not None and known[1] == sizes:
+                reason = known[0]
+            else:
+                reason = self.refusal(a, b)
+                if reason:
+                    self.refused[key] = (reason, sizes)
             if reason:
                 setattr(
                     self.decisions,
@@ -150,12 +384,69 @@ class GuardedClusters:
             root_l, root_r, a, b = root_r, root_l, b, a
         self.parent[root_r] = root_l
         a.members.extend(b.members)
-        a.birth_dates |= b.birth_dates
-        a.first_names |= b.first_names
+        a.birth_dates.update(b.birth_dates)
+        a.first_names.update(b.first_names)
+        a.last_names |= b.last_names
+        a.emails |= b.emails
+        a.phones |= b.phones
+        a.postal_codes |= b.postal_codes
+        a.streets |= b.streets
         a.cannot_link |= b.cannot_link
         del self.clusters[root_r]
         self.decisions.accepted += 1
         return True
+
+
+def _same_last_name(a: Cluster, b: Cluster) -> bool:
+    """a and b share a last name, one typo allowed, or one of them has none."""
+    if not a.last_names or not b.last_names:
+        return True
+    return any(x == y or one_edit_apart(x, y) for x in a.last_names for y in b.last_names)
+
+
+def _all_else_agrees(a: Cluster, b: Cluster, contacts: bool = True) -> bool:
+    """The identifiers besides first name and date of birth vouch for one person: the last
+    name agrees (one typo allowed), the address is near (postal code or street, typos
+    allowed), and every email or phone either side carries is carried by both and shared.
+    A household shares its last name and address, and often a phone or an email, but each
+    member's own contact is missing on the other's side; a stray first name or date on a
+    record of one person is not."""
+    if not _same_last_name(a, b) or not _near_address(a, b):
+        return False
+    return not contacts or all(
+        not (x or y) or not x.isdisjoint(y) for x, y in ((a.emails, b.emails), (a.phones, b.phones))
+    )
+
+
+def _near_street(left: set[str], right: set[str]) -> bool:
+    """The same street key, or the same house number on streets spelled alike."""
+    for x in left:
+        number_x, _, name_x = x.partition(" ")
+        for y in right:
+            if x == y:
+                return True
+            number_y, _, name_y = y.partition(" ")
+            if (
+                number_x == number_y
+                and number_x[:1].isdigit()
+                and jaro_winkler(name_x, name_y) >= STREET_SIMILARITY
+            ):
+                return True
+    return False
+
+
+def _near_address(a: Cluster, b: Cluster) -> bool:
+    """a and b share an address, typos allowed: postal codes one edit apart, or the same
+    house number on streets spelled alike."""
+    if any(x == y or one_edit_apart(x, y) for x in a.postal_codes for y in b.postal_codes):
+        return True
+    return _near_street(a.streets, b.streets)
+
+
+def _column(records: pa.Table, name: str) -> list:
+    if name in records.column_names:
+        return records.column(name).to_pylist()
+    return [None] * records.num_rows
 
 
 def customer_id_for(members: list[str]) -> str:
@@ -268,6 +559,22 @@ def _apply_edges(
                 confidence[record_id] = max(confidence.get(record_id, 0.0), probability)
 
 
+def _name_counts(records: pa.Table, subset: pa.Table) -> dict[str, int]:
+    """Records carrying each first name (key or canonical) of `subset`, over every record."""
+    counts: Counter = Counter()
+    for column in ("first_name_key", "first_name_canonical"):
+        if column not in records.column_names:
+            continue
+        wanted = set(subset.column(column).to_pylist())
+        found = pc.value_counts(records.column(column).combine_chunks())
+        for value, count in zip(
+            found.field("values").to_pylist(), found.field("counts").to_pylist(), strict=True
+        ):
+            if value in wanted:
+                counts[value] = max(counts[value], count)
+    return dict(counts)
+
+
 @contextmanager
 def _no_cyclic_gc():
     """Python's cyclic garbage collector paused: the guarded pass creates a few objects per
@@ -294,12 +601,14 @@ def cluster_records(
     cannot_link: list[tuple[str, str]] = (),
     guarded: bool = True,
     split_components: bool = True,
+    rules: GuardRules = ALL_RULES,
 ) -> tuple[pa.Table, Decisions]:
     """customer_id and confidence for every record, and counts of the guard decisions.
 
     pairs: person_record_id_l, person_record_id_r, match_probability (deterministic
-    edges carry probability 1). guarded=False is plain connected components at the
-    threshold, kept to measure what the guards are worth.
+    edges carry probability 1), optionally is_contradictory (such pairs are skipped when
+    guarded). guarded=False is plain connected components at the threshold, kept to
+    measure what the guards are worth.
 
     Edges at or above the threshold first form connected components (vectorised). Only
     components where some guard could refuse a merge go through the edge-by-edge guarded
@@ -316,13 +625,18 @@ def cluster_records(
         ids = records.column("person_record_id").combine_chunks()
     n = len(ids)
     probability = pc.cast(pairs.column("match_probability"), pa.float64())
+    keep = pc.greater_equal(probability, threshold)
+    if guarded and "is_contradictory" in pairs.column_names:
+        # first names and dates of birth both differ: the guards refuse such a pair in every
+        # case, and at scale most of them are a household's members (scoring.py)
+        keep = pc.and_(keep, pc.invert(pc.fill_null(pairs.column("is_contradictory"), False)))
     strong = pa.table(
         {
             "person_record_id_l": pairs.column("person_record_id_l"),
             "person_record_id_r": pairs.column("person_record_id_r"),
             "match_probability": probability,
         }
-    ).filter(pc.greater_equal(probability, threshold))
+    ).filter(keep)
     # both ends looked up in one pass: index_in builds its hash table of ids per call
     ends = pc.index_in(
         pa.chunked_array(
@@ -382,7 +696,9 @@ def cluster_records(
     slow_index = np.flatnonzero(slow)
     if slow_index.size:
         subset = records.take(pa.array(slow_index))
-        clusters = GuardedClusters(subset, cannot, max_cluster_size)
+        clusters = GuardedClusters(
+            subset, cannot, max_cluster_size, _name_counts(records, subset), rules
+        )
         for a, b in must:
             clusters.union(a, b, guarded=False)
         guarded_confidence: dict[str, float] = {}

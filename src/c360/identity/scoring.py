@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -30,6 +31,19 @@ MATCH_COLUMNS = [
     "phone_e164",
     "birth_date",
     "postal_code",
+    "postal_code_key",
+    "street_key",
+    "street_number",
+    "street_name_key",
+]
+# The identifiers a model may compare (the other match columns are keys derived from them).
+IDENTIFIER_COLUMNS = [
+    "first_name_key",
+    "last_name_key",
+    "email_key",
+    "phone_e164",
+    "birth_date",
+    "postal_code_key",
     "street_key",
 ]
 PAIR_SCHEMA = pa.schema(
@@ -40,8 +54,32 @@ PAIR_SCHEMA = pa.schema(
         ("match_weight", pa.float64()),
         ("match_key", pa.string()),
         ("comparison_levels", pa.string()),
+        ("is_contradictory", pa.bool_()),
     ]
 )
+# A pair whose first names differ ("All other comparisons") and whose dates of birth do
+# not vouch for it (they differ, or one record has none: "null") is two people whatever
+# else it shares: a household shares its last name, address, phone and often an email,
+# which Splink adds up as if they were independent. The guards refuse such a pair (a
+# different first name is forgiven only beside the same date of birth); clustering skips
+# it, which at scale spares the guards most of a household's pairs.
+CONTRADICTING_LEVELS = {
+    "first_name": {"All other comparisons"},
+    "birth_date": {"All other comparisons", "Within a year", "null"},
+}
+
+
+def model_path(configured: str | None = None) -> Path:
+    """The model a build scores with: `configured` (var identity_model_path) when set, the
+    committed one otherwise. A configured file that does not exist is an error naming it."""
+    if not configured:
+        return MODEL_PATH
+    path = Path(configured)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"identity model {path} (var identity_model_path / C360_IDENTITY_MODEL) not found"
+        )
+    return path
 
 
 def splink_connection(threads: int = 2) -> duckdb.DuckDBPyConnection:
@@ -66,6 +104,48 @@ def linker_for(records: pa.Table, model: str | dict, threads: int = 2) -> Linker
     db_api = DuckDBAPI(connection=splink_connection(threads))
     frame = db_api.register(records.select(MATCH_COLUMNS), table_name="person_records")
     return Linker(frame, model, log_level=logging.WARNING)
+
+
+def comparison_column(comparison: dict) -> str:
+    """The column a saved comparison is about: the one its null level tests."""
+    for level in comparison["comparison_levels"]:
+        if level.get("is_null_level"):
+            found = re.search(r'"?(\w+)_l"? IS NULL', level["sql_condition"], re.IGNORECASE)
+            if found:
+                return found.group(1)
+    raise ValueError(f"comparison {comparison['output_column_name']} has no null level")
+
+
+COVERAGE_SCHEMA = pa.schema(
+    [
+        ("identifier", pa.string()),
+        ("comparison", pa.string()),
+        ("records_with_value", pa.int64()),
+        ("coverage_status", pa.string()),
+    ]
+)
+
+
+def model_coverage(presence: dict[str, int], model: dict) -> pa.Table:
+    """Per identifier: the model's comparison of it, records with a value, and a status.
+
+    `presence` is the number of person records with a value, per identifier column.
+    compared: the model compares it and the records have it; no_data: the model compares
+    it but fewer than two records have a value (its weights never apply: the model was
+    trained on other data); not_compared: the records have it but the model ignores it;
+    absent: neither. no_data and not_compared call for `make train`.
+    """
+    compared = {comparison_column(c): c["output_column_name"] for c in model["comparisons"]}
+    rows = []
+    for column in IDENTIFIER_COLUMNS:
+        present = int(presence.get(column, 0))
+        name = compared.get(column)
+        if name is not None:
+            status = "compared" if present >= 2 else "no_data"
+        else:
+            status = "not_compared" if present >= 2 else "absent"
+        rows.append((column, name, present, status))
+    return pa.table(list(map(list, zip(*rows, strict=True))), schema=COVERAGE_SCHEMA)
 
 
 def level_labels(model: dict) -> dict[str, dict[int, str]]:
@@ -134,6 +214,7 @@ def score_pairs(
     scored = linker.inference.predict(threshold_match_probability=threshold).as_pyarrow_table()
     if scored.num_rows == 0:
         return PAIR_SCHEMA.empty_table()
+    labels = level_labels(model)
     return pa.table(
         [
             scored.column(f"{UNIQUE_ID}_l"),
@@ -141,7 +222,24 @@ def score_pairs(
             pc.cast(scored.column("match_probability"), pa.float64()),
             pc.cast(scored.column("match_weight"), pa.float64()),
             pc.cast(scored.column("match_key"), pa.string()),
-            explain(scored, level_labels(model)),
+            explain(scored, labels),
+            contradictory(scored, labels),
         ],
         schema=PAIR_SCHEMA,
     )
+
+
+def contradictory(scored: pa.Table, labels: dict[str, dict[int, str]]) -> pa.Array:
+    """Per pair: did first name and date of birth both reach a CONTRADICTING_LEVELS level?
+    False when the model does not compare both (a model trained on records without dates
+    of birth leaves different first names to the guards)."""
+    flags = None
+    for comparison, contradicting in CONTRADICTING_LEVELS.items():
+        column = f"gamma_{comparison}"
+        if column not in labels or column not in scored.column_names:
+            return pa.array([False] * scored.num_rows, pa.bool_())
+        values = [value for value, label in labels[column].items() if label in contradicting]
+        value_set = pa.array(values, scored.schema.field(column).type)
+        hit = pc.fill_null(pc.is_in(scored.column(column), value_set=value_set), False)
+        flags = hit if flags is None else pc.and_(flags, hit)
+    return flags.combine_chunks() if isinstance(flags, pa.ChunkedArray) else flags

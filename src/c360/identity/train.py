@@ -1,9 +1,13 @@
-"""Re-estimate the Splink model on the current warehouse and write the committed JSON.
+"""Re-estimate the Splink model on the user's own records and write the committed JSON.
 
     python -m c360.identity.train --db target/customer_360.duckdb [--out PATH]
 
 Builds predict with the committed model, so builds are deterministic; this command is
-how that model changes. EM runs single-threaded so the same data gives the same bytes.
+how that model changes. It looks at the records first: a comparison, blocking rule or
+training rule whose columns hold no data (no email in a FEBRL-like export, say) is left
+out and the report says so. Reviewers' decisions (seeds identity_must_link and
+identity_pair_labels marked same person) estimate m as one more training session.
+EM runs single-threaded so the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -11,35 +15,248 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from splink import block_on
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from c360.identity.scoring import MODEL_PATH, linker_for
-from c360.identity.splink_settings import TRAINING_RULES, settings
+from c360.identity.scoring import MATCH_COLUMNS, MODEL_PATH, comparison_column, linker_for
+from c360.identity.splink_settings import (
+    DETERMINISTIC_RULES,
+    PREDICTION_RULES,
+    TRAINING_RULES,
+    UNIQUE_ID,
+    Rule,
+    comparisons,
+    settings,
+)
 
 RECORDS_SQL = "select * from intermediate.int_person_records_unioned"
 M_FLOOR = 0.001
+# EM needs a few hundred pairs to say anything (Splink's own advice); past tens of millions
+# a rule is quadratic on this data (first + last name at 1M persons: 699M) and would take
+# the machine: it is skipped and the report says so.
+MIN_EM_PAIRS = 100
+MAX_EM_PAIRS = 20_000_000
+# Share of true matches the deterministic rules are assumed to find (Splink's `recall`).
+DETERMINISTIC_RECALL = 0.8
 
 
-def train(records, out: Path = MODEL_PATH) -> dict:
-    """Estimate lambda, u (random sampling) and m (EM per training rule); save to `out`."""
-    linker = linker_for(records, settings(), threads=1)
-    linker.training.estimate_probability_two_random_records_match(
-        [
-            block_on("first_name_canonical", "last_name_key", "birth_date"),
-            block_on("email_key", "first_name_canonical"),
-        ],
-        recall=0.8,
+@dataclass
+class RuleChoice:
+    """A candidate rule, its pair count on the data, and whether (and why) it is used."""
+
+    rule: Rule
+    pairs: int | None
+    used: bool
+    reason: str
+
+
+def column_presence(records: pa.Table, columns: list[str]) -> dict[str, int]:
+    """Records with a value, per column (0 for a column the table does not have)."""
+    return {
+        column: (
+            records.num_rows - records.column(column).null_count
+            if column in records.column_names
+            else 0
+        )
+        for column in columns
+    }
+
+
+def pair_count(records: pa.Table, columns: tuple[str, ...]) -> int:
+    """Pairs of records that agree on every column (Splink's blocked pairs for block_on)."""
+    valid = records.select(list(columns))
+    for column in columns:
+        valid = valid.filter(pc.is_valid(valid.column(column)))
+    if valid.num_rows == 0:
+        return 0
+    counts = valid.group_by(list(columns)).aggregate([([], "count_all")]).column("count_all")
+    n = counts.to_numpy().astype("int64")
+    return int((n * (n - 1) // 2).sum())
+
+
+def _missing(rule: Rule, presence: dict[str, int]) -> list[str]:
+    return [column for column in rule.columns if presence.get(column, 0) < 2]
+
+
+def choose_rules(
+    rules: list[Rule],
+    records: pa.Table,
+    presence: dict[str, int],
+    min_pairs: int = MIN_EM_PAIRS,
+    max_pairs: int = MAX_EM_PAIRS,
+) -> list[RuleChoice]:
+    """Which of `rules` can run on these records (columns with data, a workable number of
+    pairs), with the reason for each."""
+    choices = []
+    for rule in rules:
+        missing = _missing(rule, presence)
+        if missing:
+            choices.append(RuleChoice(rule, 0, False, f"no data in {', '.join(missing)}"))
+            continue
+        pairs = pair_count(records, rule.columns)
+        if pairs < min_pairs:
+            choices.append(
+                RuleChoice(rule, pairs, False, f"{pairs:,d} pairs, fewer than {min_pairs}")
+            )
+        elif pairs > max_pairs:
+            choices.append(
+                RuleChoice(rule, pairs, False, f"{pairs:,d} pairs, more than {max_pairs:,d}")
+            )
+        else:
+            choices.append(RuleChoice(rule, pairs, True, f"{pairs:,d} pairs"))
+    return choices
+
+
+def comparison_columns(comparison: dict) -> set[str]:
+    """Every record column a saved comparison reads (its levels name them as col_l/col_r)."""
+    return {
+        column
+        for level in comparison["comparison_levels"]
+        for column in re.findall(r'"?(\w+)_[lr]\b"?', level["sql_condition"])
+    }
+
+
+def choose_training_rules(
+    rules: list[Rule], records: pa.Table, presence: dict[str, int], model_comparisons: list[dict]
+) -> list[RuleChoice]:
+    """Training rules for EM: every usable personal rule, and a household rule only when it
+    trains a comparison that the rules before it left fixed (EM learns nothing about the
+    comparisons a rule blocks on)."""
+    choices = choose_rules(rules, records, presence)
+    columns = {c["output_column_name"]: comparison_columns(c) for c in model_comparisons}
+    trained: set[str] = set()
+    for choice in choices:
+        if not choice.used:
+            continue
+        frees = {name for name, used in columns.items() if not used & set(choice.rule.columns)}
+        if choice.rule.household and not frees - trained:
+            choice.used = False
+            choice.reason += (
+                ": not needed, and a household shares it (EM would learn its members as one person)"
+            )
+            continue
+        trained |= frees
+    return choices
+
+
+@dataclass
+class TrainingReport:
+    records: int
+    presence: dict[str, int]
+    comparisons_kept: list[str]
+    comparisons_dropped: list[str]
+    prediction_rules: list[RuleChoice]
+    training_rules: list[RuleChoice]
+    deterministic_rules: list[RuleChoice]
+    untrained: list[str]
+    labelled_pairs: int
+
+
+def _kept_comparisons(presence: dict[str, int]) -> tuple[list, list[str], list[str]]:
+    """Comparisons whose column has data in at least two records, and the names of both."""
+    kept, kept_names, dropped_names = [], [], []
+    for creator in comparisons():
+        column = creator.create_comparison_dict("duckdb")
+        name, subject = column["output_column_name"], comparison_column(column)
+        if presence.get(subject, 0) >= 2:
+            kept.append(creator)
+            kept_names.append(name)
+        else:
+            dropped_names.append(name)
+    return kept, kept_names, dropped_names
+
+
+def train(
+    records: pa.Table, out: Path = MODEL_PATH, labels: pa.Table | None = None
+) -> tuple[dict, TrainingReport]:
+    """Estimate lambda, u (random sampling), m (EM per usable training rule, and pairwise
+    labels when given: person_record_id_l, person_record_id_r of pairs known to be one
+    person); save to `out`. Only comparisons and rules whose columns hold data are kept."""
+    # one order whatever the warehouse returns: sums in another order differ in the last bit
+    records = records.sort_by(UNIQUE_ID)
+    presence = column_presence(records, MATCH_COLUMNS)
+    kept, kept_names, dropped_names = _kept_comparisons(presence)
+    if not kept:
+        raise ValueError(
+            "no comparison has data: the person records carry none of "
+            + ", ".join(c for c in MATCH_COLUMNS if c != UNIQUE_ID)
+        )
+    prediction = [
+        RuleChoice(rule, None, not _missing(rule, presence), _reason(rule, presence))
+        for rule in PREDICTION_RULES
+    ]
+    training = choose_training_rules(
+        TRAINING_RULES, records, presence, [c.create_comparison_dict("duckdb") for c in kept]
     )
+    deterministic = choose_rules(DETERMINISTIC_RULES, records, presence, 1, max_pairs=10**12)
+
+    model_settings = settings(
+        [choice.rule for choice in prediction if choice.used] or [PREDICTION_RULES[0]], kept
+    )
+    linker = linker_for(records, model_settings, threads=1)
+    rules = [choice.rule.creator for choice in deterministic if choice.used]
+    if rules:
+        linker.training.estimate_probability_two_random_records_match(
+            rules, recall=DETERMINISTIC_RECALL
+        )
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
-    for rule in TRAINING_RULES:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    model = linker.misc.save_model_to_json(str(out), overwrite=True)
+    for choice in training:
+        if choice.used:
+            linker.training.estimate_parameters_using_expectation_maximisation(choice.rule.creator)
+    labelled = 0
+    if labels is not None and labels.num_rows:
+        known = set(records.column(UNIQUE_ID).to_pylist())
+        pairs = [
+            (a, b) if a < b else (b, a)
+            for a, b in zip(
+                labels.column(f"{UNIQUE_ID}_l").to_pylist(),
+                labels.column(f"{UNIQUE_ID}_r").to_pylist(),
+                strict=True,
+            )
+            if a in known and b in known and a != b
+        ]
+        if pairs:
+            labelled = len(pairs)
+            table = pa.table(
+                {
+                    f"{UNIQUE_ID}_l": [a for a, _ in pairs],
+                    f"{UNIQUE_ID}_r": [b for _, b in pairs],
+                }
+            )
+            linker.table_management.register_table(table, "c360_pairwise_labels", overwrite=True)
+            linker.training.estimate_m_from_pairwise_labels("c360_pairwise_labels")
+    model = linker.misc.save_model_to_json()
+    untrained = [
+        f"{c['output_column_name']} / {level['label_for_charts']}"
+        for c in model["comparisons"]
+        for level in c["comparison_levels"]
+        if not level.get("is_null_level") and "m_probability" not in level
+    ]
     model = smooth_m_probabilities(model)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(model, indent=2) + "\n")
-    return model
+    report = TrainingReport(
+        records=records.num_rows,
+        presence=presence,
+        comparisons_kept=kept_names,
+        comparisons_dropped=dropped_names,
+        prediction_rules=prediction,
+        training_rules=training,
+        deterministic_rules=deterministic,
+        untrained=untrained,
+        labelled_pairs=labelled,
+    )
+    return model, report
+
+
+def _reason(rule: Rule, presence: dict[str, int]) -> str:
+    missing = _missing(rule, presence)
+    return f"no data in {', '.join(missing)}" if missing else "its columns have data"
 
 
 def smooth_m_probabilities(model: dict, floor: float = M_FLOOR) -> dict:
@@ -48,15 +265,24 @@ def smooth_m_probabilities(model: dict, floor: float = M_FLOOR) -> dict:
     EM gives a level it never saw among matches (a birth-date typo, a move to another
     town) an m near zero, i.e. a weight of -35 that would veto a phone, birth date and
     name that all agree. Real data has those events; the floor keeps one unseen
-    disagreement from outweighing strong agreement (log2(0.001) is about -10).
+    disagreement from outweighing strong agreement (log2(0.001) is about -10). The floor
+    is never above the level's u: a level no match showed (a house number without its
+    street, say) is not evidence *for* a match however rare it is among non-matches, so it
+    gets a weight of about 0, not the log2(0.001 / u) a flat floor would give it. A level
+    random sampling never reached has no u either: it gets u = m, a weight of 0.
     """
     for comparison in model["comparisons"]:
-        levels = [lv for lv in comparison["comparison_levels"] if "m_probability" in lv]
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         for level in levels:
-            level["m_probability"] = max(level["m_probability"], floor)
+            u = level.get("u_probability")
+            level["m_probability"] = max(
+                level.get("m_probability") or 0.0, floor if u is None else min(floor, u)
+            )
         total = sum(level["m_probability"] for level in levels)
         for level in levels:
             level["m_probability"] /= total
+            if level.get("u_probability") is None:
+                level["u_probability"] = level["m_probability"]
     return model
 
 
@@ -73,6 +299,49 @@ def level_parameters(model: dict) -> dict[str, tuple[float | None, float | None]
     }
 
 
+LABELS_SQL = """
+    select record_id_a as person_record_id_l, record_id_b as person_record_id_r
+    from reference.identity_must_link
+    union all
+    select record_id_a, record_id_b
+    from reference.identity_pair_labels
+    where is_same_person
+"""
+
+
+def read_labels(con: duckdb.DuckDBPyConnection) -> pa.Table | None:
+    """Pairs reviewers decided are one person (must-link seed and positive labels)."""
+    try:
+        return con.sql(LABELS_SQL).arrow().read_all()
+    except duckdb.CatalogException:  # a warehouse built before the labels seed existed
+        return None
+
+
+def print_report(report: TrainingReport) -> None:
+    print(f"person records: {report.records:,d}")
+    print("identifiers present (records with a value):")
+    for column, count in report.presence.items():
+        if column != UNIQUE_ID:
+            print(f"  {column:22s} {count:>10,d}")
+    print(f"comparisons trained: {', '.join(report.comparisons_kept)}")
+    if report.comparisons_dropped:
+        print(f"comparisons left out (no data): {', '.join(report.comparisons_dropped)}")
+    for title, choices in (
+        ("prediction blocking rules", report.prediction_rules),
+        ("training rules (EM)", report.training_rules),
+        ("deterministic rules (prior)", report.deterministic_rules),
+    ):
+        print(f"{title}:")
+        for choice in choices:
+            mark = "used   " if choice.used else "skipped"
+            print(f"  {mark} {choice.rule.name:32s} {choice.reason}")
+    if report.untrained:
+        print("levels no training pair reached (m set to the floor, at most u):")
+        for level in report.untrained:
+            print(f"  {level}")
+    print(f"reviewers' labelled pairs used for m: {report.labelled_pairs:,d}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True, help="warehouse built by dbt")
@@ -82,7 +351,9 @@ def main(argv: list[str] | None = None) -> None:
     before = json.loads(args.out.read_text()) if args.out.exists() else None
     with duckdb.connect(str(args.db), read_only=True) as con:
         records = con.sql(RECORDS_SQL).arrow().read_all()
-    after = train(records, args.out)
+        labels = read_labels(con)
+    after, report = train(records, args.out, labels)
+    print_report(report)
     print(f"trained on {records.num_rows:,d} person records -> {args.out}")
     print(f"lambda {after['probability_two_random_records_match']:.3g}")
     if before:
