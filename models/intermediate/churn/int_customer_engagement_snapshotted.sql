@@ -5,8 +5,9 @@
     the 90 days before those (for trends), and the day of the last web session. Only
     activity knowable before the snapshot counts (an anonymous session stitched
     through a later login counts from the login's day). One row per customer and
-    snapshot with any such activity. Read by int_churn_features, and by customer_360
-    for its as-of row: the windows are computed here only.
+    snapshot with any such activity. Read by int_churn_features, and by
+    int_customer_activity_summarised (for customer_360) for its as-of row: the
+    windows are computed here only.
 #}
 with
 

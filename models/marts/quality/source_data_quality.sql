@@ -1,9 +1,10 @@
 {#
     What each source lost in staging: per raw table and column, how many values
     could not be parsed (now NULL) or were nulled as junk. Built from the
-    dq_<column>_<issue> flags of every staging model, found by name, so a new
-    flag is counted without touching this model. Plus the one check that needs
-    the as-of date, which staging cannot know: consent events dated after it.
+    dq_<column>_<issue> flags of every staging model, counted in
+    int_source_flags_counted (found by name, so a new flag is counted without
+    touching either model). Plus the one check that needs the as-of date, which
+    staging cannot know: consent events dated after it.
 #}
 with
 
@@ -12,19 +13,7 @@ consent_events as (
 ),
 
 flag_counts as (
-    {{ count_dq_flags([
-        ('crm_contacts', ref('stg_crm__contacts')),
-        ('shop_customers', ref('stg_shop__customers')),
-        ('shop_orders', ref('stg_shop__orders')),
-        ('shop_order_items', ref('stg_shop__order_items')),
-        ('pos_transactions', ref('stg_pos__transactions')),
-        ('loyalty_members', ref('stg_loyalty__members')),
-        ('support_tickets', ref('stg_support__tickets')),
-        ('web_events', ref('stg_web__events')),
-        ('email_events', ref('stg_email__events')),
-        ('consent_events', ref('stg_consent__events')),
-        ('privacy_requests', ref('stg_privacy__requests')),
-    ]) }}
+    select * from {{ ref('int_source_flags_counted') }}
 ),
 
 -- one row per event there (an event naming several customers has several rows)
