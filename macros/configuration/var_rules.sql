@@ -19,6 +19,7 @@
         'identity_review_min_probability': {'kind': 'number', 'min': 0, 'max': 1,
             'min_var': 'identity_min_pair_probability'},
         'identity_max_cluster_size': {'kind': 'int', 'min': 2},
+        'identity_restart_customer_ids': {'kind': 'boolean'},
         'earliest_birth_date': {'kind': 'date'},
         'as_of_date': {'kind': 'date_or_empty'},
         'reporting_currency': {'kind': 'pattern', 'pattern': '[A-Z]{3}',
