@@ -225,20 +225,12 @@ def test_churn_curves_use_the_builds_holdout_predictions(warehouse: Path) -> Non
 
 
 def shown_identifiers(warehouse: Path) -> list[str]:
-    """Emails and phones of the records the report shows (review pairs, clusters)."""
-    rows = query(
-        warehouse,
-        """
-        with shown as (
-            select email_l as value from identity_review_queue
-            union all select email_r from identity_review_queue
-            union all select phone_e164_l from identity_review_queue
-            union all select phone_e164_r from identity_review_queue
-        )
-        select distinct value from shown where value is not null
-        """,
-    )
-    return [value for (value,) in rows]
+    """Emails and phones of the review pairs the report shows (the queue's first pairs, as
+    the report reads them)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        pairs = queries.review_pairs(con, Options.review_pairs)
+    columns = ("email_l", "email_r", "phone_e164_l", "phone_e164_r")
+    return sorted({v for c in columns for v in pairs.column(c).to_pylist() if v is not None})
 
 
 @pytest.mark.integration

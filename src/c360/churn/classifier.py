@@ -96,8 +96,8 @@ def _limited_threads(default: int) -> Callable[[Callable], Callable]:
     spinning threads oversubscribed beside DuckDB's made a fit 4-20 times slower than one
     thread: the holdout evaluation takes one; training and scoring take two because
     nothing else in the DAG is ready while int_churn_models_trained and
-    int_churn_scores_predicted run (BENCHMARKS.md, "Churn scoring"). The evaluation now
-    runs in int_churn_models_trained too, after the training, still on one thread."""
+    int_churn_scores_predicted run. The evaluation runs in int_churn_models_trained too,
+    after the training, still on one thread."""
 
     def decorate(function: Callable) -> Callable:
         @wraps(function)
@@ -320,9 +320,8 @@ def _occlusion_push(
     The occluded rows are predicted in batches of about OCCLUSION_BATCH_ROWS. With `workers`
     above 1 that many batches run at once, in threads of one OpenMP thread each: copying the
     rows and scikit-learn's input checks run on one core while a batch is predicted, and a
-    second batch fills the other (1M persons, 528,226 customers: 13.9-15.0 s -> 9.9-11.8 s,
-    the same pushes; BENCHMARKS.md, seventh pass). Each feature's rows are in one batch, so
-    the threads write disjoint columns of `push`.
+    second batch fills the other (same pushes, measurably faster at a million persons).
+    Each feature's rows are in one batch, so the threads write disjoint columns of `push`.
     """
     push = np.zeros((matrix.shape[0], len(features)))
     batches: list[list[tuple[int, int, np.ndarray]]] = [[]]

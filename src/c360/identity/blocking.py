@@ -8,7 +8,7 @@ adds, the same per person record, the cumulative total and, with a truth file
 (evaluation data only), the share of true pairs compared so far. The largest block of a
 rule (the records sharing its most common key) is what would make it quadratic: a rule
 whose comparisons per record stay flat as the data grows costs linear time. Run it on
-data of several sizes (docs/identity.md has 20k, 100k and 1M).
+data of several sizes (figures in BENCHMARKS.md).
 """
 
 from __future__ import annotations

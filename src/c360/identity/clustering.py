@@ -579,9 +579,8 @@ def _name_counts(records: pa.Table, subset: pa.Table) -> dict[str, int]:
 def _no_cyclic_gc():
     """Python's cyclic garbage collector paused: the guarded pass creates a few objects per
     record (clusters, their sets and lists) and nothing here makes a reference cycle, yet
-    the collector kept rescanning them all: setting up 340,000 guarded records took 4.3 s
-    with it and 1.4 s without (1,000,000 persons, BENCHMARKS.md, fifth pass). Memory is
-    still freed as soon as it is unreferenced."""
+    the collector kept rescanning them all, about three times the cost of the set-up
+    itself at a million persons. Memory is still freed as soon as it is unreferenced."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

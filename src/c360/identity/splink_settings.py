@@ -36,10 +36,10 @@ def _prefix(column: str, length: int) -> ColumnExpression:
 # Pairs are only scored when they agree on one of these. Each is two or three identifiers
 # of the person, so a typo in any one identifier still leaves another rule that holds,
 # and none is a single low-cardinality value: first name + last name alone is quadratic
-# (699M comparisons at 1M persons), and so is a name with a postal code where postal
-# codes are few. Name prefixes instead of names keep typos after the third letter
-# (Jacynta / Jacinta) in the rule at almost no extra cost. The figures behind each rule
-# are in docs/identity.md (python -m c360.identity.blocking).
+# (common names), and so is a name with a postal code where postal codes are few. Name
+# prefixes instead of names keep typos after the third letter (Jacynta / Jacinta) in the
+# rule at almost no extra cost. What each rule costs and reaches:
+# python -m c360.identity.blocking (figures in BENCHMARKS.md).
 PREDICTION_RULES = [
     Rule("email", block_on("email_key"), ("email_key",)),
     Rule("phone", block_on("phone_e164"), ("phone_e164",)),

@@ -10,6 +10,7 @@ reviewers). Open OUT/index.html in a browser; nothing is loaded from the network
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="churn_seed the build used (default: the var in dbt_project.yml)",
     )
+    parser.add_argument(
+        "--model",
+        help="identity model the build scored with (default: var identity_model_path, "
+        "then C360_IDENTITY_MODEL, then the committed model, as the build chooses)",
+    )
     parser.add_argument("--project-dir", type=Path, default=Path())
     args = parser.parse_args(argv)
     if args.review_pairs < 1 or args.clusters < 1:
@@ -50,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         review_pairs=args.review_pairs,
         clusters=args.clusters,
         churn_seed=seed,
+        model=args.model
+        or project_var(args.project_dir, "identity_model_path")
+        or os.environ.get("C360_IDENTITY_MODEL")
+        or None,
     )
     start = time.perf_counter()
     timings = build_report(args.db, args.out, options)

@@ -21,7 +21,7 @@ import yaml
 from sklearn.metrics import roc_auc_score
 
 from c360.churn.classifier import BASELINE_MODEL, CLASSIFIER
-from c360.identity.splink_settings import PREDICTION_RULE_COLUMNS
+from c360.identity import scoring
 from c360.report import charts, identity, masking, queries
 from c360.report.churn_holdout import holdout_predictions
 from c360.report.site import Page, Section, Table, render, write_assets
@@ -43,6 +43,7 @@ class Options:
     review_pairs: int = 50  # top of the review queue shown in the comparison viewer
     clusters: int = 10  # customers in each cluster studio
     churn_seed: int = 42  # the build's var churn_seed (the CLI reads dbt_project.yml)
+    model: str | None = None  # the identity model the build scored with (None: committed)
 
 
 def project_var(project_dir: Path, name: str) -> object:
@@ -126,7 +127,7 @@ def _write_site(db: Path, out: Path, options: Options) -> dict[str, float]:
 
     scripts = write_assets(out)
     mode = "masked" if options.masked else "unmasked"
-    scorer = identity.Scorer.over(population)
+    scorer = identity.Scorer.over(population, scoring.model_path(options.model))
     lap("splink set-up")
 
     pages = [
@@ -607,8 +608,9 @@ def _index_page(db, quality, queue_size, churn, built_at, dashboards, options: O
                     "vega scripts Splink's wheel carries, copied to assets/. Every warehouse read "
                     "is in c360.report.queries. Customers with an erasure request are in no "
                     "mart, so on no page.",
-                    f"Blocking rules: {len(PREDICTION_RULE_COLUMNS)}; review pairs shown: "
-                    f"{options.review_pairs}; customers per cluster studio: {options.clusters}.",
+                    "Blocking rules: those of the model in use (identity page); review pairs "
+                    f"shown: {options.review_pairs}; customers per cluster studio: "
+                    f"{options.clusters}.",
                 ],
             ),
         ],

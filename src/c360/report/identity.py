@@ -23,7 +23,7 @@ from splink import DuckDBAPI, Linker
 from splink.blocking_analysis import chart_comparisons_from_blocking_rules
 
 from c360.identity.scoring import MATCH_COLUMNS, MODEL_PATH, splink_connection
-from c360.identity.splink_settings import PREDICTION_RULE_COLUMNS, PREDICTION_RULES, UNIQUE_ID
+from c360.identity.splink_settings import PREDICTION_RULES, UNIQUE_ID
 from c360.report import masking
 from c360.report.site import offline
 
@@ -113,23 +113,39 @@ def model_charts(scorer: Scorer) -> dict[str, dict]:
     }
 
 
+def model_rules(model: dict) -> list[tuple[str, str]]:
+    """The model's prediction blocking rules as (name, SQL): `make train` keeps only the
+    rules whose columns hold data, so the model in use is read, not the full list; a rule
+    is named as in splink_settings when it is one of ours, else shown as its SQL."""
+    names = {
+        rule.creator.get_blocking_rule("duckdb").blocking_rule_sql: rule.name
+        for rule in PREDICTION_RULES
+    }
+    return [
+        (names.get(rule["blocking_rule"], rule["blocking_rule"]), rule["blocking_rule"])
+        for rule in model["blocking_rules_to_generate_predictions"]
+    ]
+
+
 def blocking(scorer: Scorer) -> tuple[list[dict], dict]:
-    """Per prediction rule, in order: comparisons it adds and the running total, exactly
-    (every record), with Splink's cumulative chart of the same counts."""
+    """Per prediction rule of the model in use, in order: comparisons it adds and the
+    running total, exactly (every record), with Splink's cumulative chart of the same
+    counts."""
+    rules = model_rules(scorer.model)
     chart = chart_comparisons_from_blocking_rules(
         scorer.frame,
-        blocking_rules=PREDICTION_RULES,
+        blocking_rules=[sql for _, sql in rules],
         link_type="dedupe_only",
         unique_id_column_name=UNIQUE_ID,
         record_sample_proportion=1.0,
     )
     rows = [
         {
-            "rule": " + ".join(columns),
+            "rule": name,
             "marginal_comparisons": int(counts["marginal_comparison_count"]),
             "cumulative_comparisons": int(counts["cumulative_comparison_count"]),
         }
-        for columns, counts in zip(PREDICTION_RULE_COLUMNS, chart.raw_records, strict=True)
+        for (name, _), counts in zip(rules, chart.raw_records, strict=True)
     ]
     return rows, chart.chart_dict
 
