@@ -21,6 +21,7 @@
         'identity_max_cluster_size': {'kind': 'int', 'min': 2},
         'identity_model_path': {'kind': 'pattern', 'pattern': '(.+[.]json)?',
             'means': 'empty (the committed model) or the path of a model JSON written by make train'},
+        'identity_restart_customer_ids': {'kind': 'boolean'},
         'earliest_birth_date': {'kind': 'date'},
         'as_of_date': {'kind': 'date_or_empty'},
         'reporting_currency': {'kind': 'pattern', 'pattern': '[A-Z]{3}',

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.integration
 # build only rebuilds identity resolution (the rest of the project does not change)
 IDENTITY_NODES = (
     "int_person_identifiers_profiled int_person_pairs_scored int_person_records_clustered "
+    "int_customer_id_lineage int_person_records_customer_ids "
     "int_person_records_resolved customer_identifiers"
 )
 FLOOR = 0.99  # issue 17: FEBRL1 and FEBRL2, B-cubed F1 and pairwise precision

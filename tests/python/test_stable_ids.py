@@ -15,13 +15,17 @@ from c360.identity.clustering import cluster_records, customer_id_for
 from c360.identity.stable_ids import (
     CHANGES,
     EVIDENCE_KINDS,
+    LINEAGE_SCHEMA,
     Assignment,
+    aliases_from_lineage,
     assign_customer_ids,
     customer_id_aliases,
     empty_mapping,
     empty_registry,
     evidence_from_clustering,
     fresh_customer_id,
+    lineage_state,
+    next_lineage,
 )
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
@@ -756,3 +760,125 @@ def test_assigning_only_the_changed_components_equals_a_full_assignment(seed: in
         )
         partial.registry = result.registry
     assert len(part) < len(full.ids())  # the last build left some components alone
+
+
+# ---------------------------------------------------------------- lineage (the dbt state)
+
+
+def clustered_of(groups: list[list[str]]) -> pa.Table:
+    """A clustering's output: each group labelled as clustering labels it today."""
+    rows = sorted(
+        (record, customer_id_for(group), 0.9 if len(group) > 1 else 1.0)
+        for group in groups
+        for record in group
+    )
+    return pa.table(
+        {
+            "person_record_id": pa.array([r for r, _, _ in rows], pa.string()),
+            "customer_id": pa.array([c for _, c, _ in rows], pa.string()),
+            "cluster_confidence": pa.array([p for _, _, p in rows], pa.float64()),
+        }
+    )
+
+
+class Lineage:
+    """Appends each build's rows to one lineage table, as the dbt model does."""
+
+    def __init__(self) -> None:
+        self.rows = LINEAGE_SCHEMA.empty_table()
+        self.number = 0
+
+    def run(self, groups: list[list[str]], **options) -> pa.Table:
+        self.number += 1
+        appended = next_lineage(
+            self.rows,
+            clustered_of(groups),
+            f"b{self.number}",
+            T0 + dt.timedelta(days=self.number),
+            **options,
+        )
+        assert appended.schema == LINEAGE_SCHEMA
+        self.rows = pa.concat_tables([self.rows, appended])
+        return appended
+
+    def ids(self) -> dict[str, str]:
+        return as_dict(lineage_state(self.rows)[0])
+
+    def events(self, appended: pa.Table) -> dict[str, tuple]:
+        return {
+            row["person_record_id"]: (row["change"], row["old_customer_id"], row["new_customer_id"])
+            for row in appended.to_pylist()
+            if row["row_kind"] == "event"
+        }
+
+    def aliases(self) -> dict[str, str | None]:
+        table = aliases_from_lineage(self.rows)
+        return dict(
+            zip(
+                table["customer_id"].to_pylist(),
+                table["current_customer_id"].to_pylist(),
+                strict=True,
+            )
+        )
+
+
+def test_the_lineage_carries_ids_from_build_to_build_and_an_unchanged_build_appends_nothing() -> (
+    None
+):
+    lineage = Lineage()
+    first = lineage.run([["crm:1", "shop:7"], ["crm:2"]])
+    assert lineage.ids() == {
+        "crm:1": customer_id_for(["crm:1"]),
+        "shop:7": customer_id_for(["crm:1"]),
+        "crm:2": customer_id_for(["crm:2"]),
+    }
+    assert first["lineage_sequence"].to_pylist() == [1] * 5
+    assert sorted(first["row_kind"].to_pylist()) == ["event"] * 3 + ["registry"] * 2
+    assert lineage.run([["crm:1", "shop:7"], ["crm:2"]]).num_rows == 0
+    # crm:1 (which named the cluster) is erased; crm:2 joins shop:7
+    erased = pa.table({"customer_id": [customer_id_for(["crm:1"])], "request_id": ["R9"]})
+    third = lineage.run([["crm:2", "shop:7"]], erased_customers=erased)
+    assert set(third["lineage_sequence"].to_pylist()) == {2}  # builds that appended rows
+    assert lineage.events(third) == {
+        "crm:1": ("removed", customer_id_for(["crm:1"]), None),
+        "crm:2": ("merged_into", customer_id_for(["crm:2"]), customer_id_for(["crm:1"])),
+    }
+    evidence = {row["person_record_id"]: row["evidence"] for row in third.to_pylist()}
+    assert evidence["crm:1"] == "erasure request R9"
+    assert lineage.ids() == {
+        "crm:2": customer_id_for(["crm:1"]),
+        "shop:7": customer_id_for(["crm:1"]),
+    }
+    assert lineage.aliases() == {
+        customer_id_for(["crm:1"]): customer_id_for(["crm:1"]),
+        customer_id_for(["crm:2"]): customer_id_for(["crm:1"]),
+    }
+    with pytest.raises(ValueError, match="already in the lineage"):
+        next_lineage(lineage.rows, clustered_of([["crm:2"]]), "b3", T0)
+
+
+def test_a_restart_gives_every_record_a_fresh_id_never_issued_before() -> None:
+    lineage = Lineage()
+    lineage.run([["crm:1", "shop:7"], ["crm:2"]])
+    before = lineage.ids()
+    restart = lineage.run([["crm:1", "shop:7"]], restart=True)
+    after = lineage.ids()
+    assert set(after) == {"crm:1", "shop:7"}
+    assert not set(after.values()) & set(before.values())
+    assert all(ID_FORMAT.match(value) for value in after.values())
+    assert lineage.events(restart) == {
+        "crm:1": ("created", before["crm:1"], after["crm:1"]),
+        "shop:7": ("created", before["shop:7"], after["shop:7"]),
+        "crm:2": ("retired", before["crm:2"], None),
+    }
+    assert {row["evidence_kind"] for row in restart.to_pylist() if row["row_kind"] == "event"} == {
+        "restart"
+    }
+    # the ids before the restart lead nowhere; the new one to itself
+    assert lineage.aliases() == {
+        before["crm:1"]: None,
+        before["crm:2"]: None,
+        after["crm:1"]: after["crm:1"],
+    }
+    # and the next build carries the new ids on
+    assert lineage.run([["crm:1", "shop:7"]]).num_rows == 0

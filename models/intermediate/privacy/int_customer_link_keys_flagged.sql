@@ -13,8 +13,8 @@
 #}
 with
 
-clustered as (
-    select * from {{ ref('int_person_records_clustered') }}
+customer_ids as (
+    select * from {{ ref('int_person_records_customer_ids') }}
 ),
 
 contact_points as (
@@ -32,7 +32,7 @@ link_keys as (
         person_record_id as link_key_value,
         -- a person record belongs to one customer
         1 as customer_count
-    from clustered
+    from customer_ids
     union all
     select
         customer_id,

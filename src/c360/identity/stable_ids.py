@@ -77,6 +77,7 @@ EVIDENCE_KINDS = (
     "pair_score",  # a scored pair (evidence: the pair, match_probability: its score)
     "no_link",  # no pair at or above the threshold holds the record to its old cluster
     "reclustered",  # default for merged_into / split_from when no evidence was supplied
+    "restart",  # ids were started over on purpose (next_lineage(restart=True))
 )
 
 HISTORY_SCHEMA = pa.schema(
@@ -673,3 +674,240 @@ def evidence_from_clustering(
         schema=EVIDENCE_SCHEMA,
     )
     return pa.concat_tables([base.filter(pc.invert(overridden)), rows]).combine_chunks()
+
+
+# ---------------------------------------------------------------- lineage (the dbt state)
+
+# The one state table a warehouse keeps across builds (dbt model int_customer_id_lineage,
+# appended, never rebuilt): per build that changed anything, its history events
+# (row_kind 'event') and the registry rows it issued or retired (row_kind 'registry'),
+# numbered by lineage_sequence. One table, so the mapping and the registry are written by one
+# insert and cannot diverge. Timestamps are UTC without a zone (the warehouse's convention).
+LINEAGE_ROW_KINDS = ("event", "registry")
+_EVENT_COLUMNS = [field for field in HISTORY_SCHEMA if field.name not in ("build_id", "changed_at")]
+LINEAGE_SCHEMA = pa.schema(
+    [
+        ("lineage_sequence", pa.int64()),  # 1, 2, ... per build that appended rows
+        ("build_id", pa.string()),
+        ("built_at", pa.timestamp("us")),
+        ("row_kind", pa.string()),
+        *_EVENT_COLUMNS,
+        *[
+            pa.field(field.name, pa.timestamp("us")) if pa.types.is_timestamp(field.type) else field
+            for field in REGISTRY_SCHEMA
+        ],
+    ]
+)
+
+
+def _latest(rows: pa.Table, key: str) -> pa.Table:
+    """Each key's row of the highest lineage_sequence."""
+    rows = rows.sort_by([(key, "ascending"), ("lineage_sequence", "descending")])
+    keys = rows.column(key).combine_chunks()
+    first = np.ones(len(keys), bool)
+    if len(keys) > 1:
+        first[1:] = pc.not_equal(keys[1:], keys[:-1]).to_numpy(zero_copy_only=False)
+    return rows.filter(pa.array(first))
+
+
+def _lineage(lineage: pa.Table) -> pa.Table:
+    columns = {
+        field.name: _column(lineage, field.name, "lineage", field.type) for field in LINEAGE_SCHEMA
+    }
+    for name in ("lineage_sequence", "build_id", "built_at", "row_kind"):
+        _not_null(columns[name], f"lineage.{name}")
+    kinds = columns["row_kind"]
+    if not pc.all(pc.is_in(kinds, pa.array(LINEAGE_ROW_KINDS))).as_py() and len(kinds):
+        raise ValueError(f"lineage.row_kind has values outside {', '.join(LINEAGE_ROW_KINDS)}")
+    return pa.table(columns, schema=LINEAGE_SCHEMA)
+
+
+def lineage_state(lineage: pa.Table) -> tuple[pa.Table, pa.Table, int]:
+    """The state the lineage's builds left: the mapping (each record's latest event unless
+    the record is gone), the registry (each id's latest row) and the next lineage_sequence."""
+    lineage = _lineage(lineage)
+    kinds = lineage.column("row_kind")
+    events = _latest(lineage.filter(pc.equal(kinds, "event")), "person_record_id")
+    live = pc.invert(pc.is_in(events.column("change"), pa.array(["removed", "retired"])))
+    events = events.filter(live)
+    mapping = pa.table(
+        [events.column("person_record_id"), events.column("new_customer_id")],
+        schema=MAPPING_SCHEMA,
+    )
+    registry = _latest(lineage.filter(pc.equal(kinds, "registry")), "customer_id")
+    registry = pa.table(
+        {field.name: pc.cast(registry.column(field.name), field.type) for field in REGISTRY_SCHEMA},
+        schema=REGISTRY_SCHEMA,
+    )
+    sequences = lineage.column("lineage_sequence")
+    following = int(pc.max(sequences).as_py()) + 1 if len(sequences) else 1
+    return mapping, _registry(registry), following
+
+
+def _lineage_rows(
+    history: pa.Table, registry_changes: pa.Table, sequence: int, build_id: str, at: pa.Scalar
+) -> pa.Table:
+    naive = pa.timestamp("us")
+
+    def rows(table: pa.Table, kind: str) -> pa.Table:
+        n = table.num_rows
+        columns = {
+            "lineage_sequence": pa.repeat(pa.scalar(sequence, pa.int64()), n),
+            "build_id": pa.repeat(pa.scalar(build_id, pa.string()), n),
+            "built_at": pa.repeat(pc.cast(at, naive), n),
+            "row_kind": pa.repeat(pa.scalar(kind, pa.string()), n),
+        }
+        for field in LINEAGE_SCHEMA:
+            if field.name in columns:
+                continue
+            if field.name in table.column_names:
+                columns[field.name] = pc.cast(table.column(field.name), field.type)
+            else:
+                columns[field.name] = pa.nulls(n, field.type)
+        return pa.table(columns, schema=LINEAGE_SCHEMA)
+
+    return pa.concat_tables(
+        [rows(history, "event"), rows(registry_changes, "registry")]
+    ).combine_chunks()
+
+
+def _erasures_of_gone_records(
+    previous: pa.Table, record_ids: pa.Array, erased_customers: pa.Table | None
+) -> pa.Table | None:
+    """person_record_id, request_id of the previous build's records that are gone now and
+    whose customer had an erasure request (the smallest request id when several did)."""
+    if erased_customers is None or not erased_customers.num_rows:
+        return None
+    requests = pa.table(
+        {
+            "customer_id": _column(
+                erased_customers, "customer_id", "erased customers", pa.string()
+            ),
+            "request_id": _column(erased_customers, "request_id", "erased customers", pa.string()),
+        }
+    )
+    requests = requests.group_by("customer_id").aggregate([("request_id", "min")])
+    gone = previous.filter(pc.invert(pc.is_in(previous.column("person_record_id"), record_ids)))
+    found = gone.join(requests, "customer_id", join_type="inner")
+    return pa.table(
+        {
+            "person_record_id": found.column("person_record_id"),
+            "request_id": found.column("request_id_min"),
+        }
+    )
+
+
+def next_lineage(
+    lineage: pa.Table,
+    clustered: pa.Table,
+    build_id: str,
+    built_at: dt.datetime,
+    must_link: Sequence[tuple[str, str]] = (),
+    cannot_link: Sequence[tuple[str, str]] = (),
+    erased_customers: pa.Table | None = None,
+    restart: bool = False,
+) -> pa.Table:
+    """The rows one build appends to the lineage (none when nothing changed).
+
+    lineage: every row appended so far (LINEAGE_SCHEMA; empty on the first build).
+    clustered: this build's clustering (person_record_id, customer_id as the cluster label,
+    cluster_confidence). must_link / cannot_link: the override rows. erased_customers:
+    request_id, customer_id of erasure requests resolved against the previous build's ids;
+    a record gone since then whose customer one names has that request as evidence.
+
+    restart=True starts the ids over: no cluster inherits an id, every id still active is
+    retired (no successor: its alias leads nowhere) and every record gets a fresh id, with
+    'created' events (old_customer_id: the id before) and 'retired' events for records gone,
+    evidence 'restart'. Fresh ids still skip every id ever issued, so none is reused.
+    """
+    if not isinstance(build_id, str) or not build_id:
+        raise ValueError(f"build_id must be a non-empty string, got {build_id!r}")
+    at = _utc(built_at, "built_at")
+    previous, registry, sequence = lineage_state(lineage)
+    if pc.any(pc.equal(_column(lineage, "build_id", "lineage", pa.string()), build_id)).as_py():
+        raise ValueError(f"build {build_id!r} is already in the lineage")
+    record_ids = _column(clustered, "person_record_id", "clustered", pa.string())
+    clusters = pa.table(
+        {
+            "person_record_id": record_ids,
+            "cluster_key": _column(clustered, "customer_id", "clustered", pa.string()),
+        }
+    )
+    if not restart:
+        evidence = evidence_from_clustering(
+            clustered,
+            must_link,
+            cannot_link,
+            _erasures_of_gone_records(previous, record_ids, erased_customers),
+        )
+        result = assign_customer_ids(clusters, previous, registry, build_id, built_at, evidence)
+        return _lineage_rows(result.history, result.registry_changes, sequence, build_id, at)
+
+    detail = pa.scalar("customer ids started over (var identity_restart_customer_ids)")
+    active = pc.is_null(registry.column("retired_build_id"))
+    retired = registry.set_column(
+        registry.schema.get_field_index("retired_build_id"),
+        "retired_build_id",
+        pc.if_else(active, pa.scalar(build_id), registry.column("retired_build_id")),
+    )
+    retired = retired.set_column(
+        retired.schema.get_field_index("retired_at"),
+        "retired_at",
+        pc.if_else(active, at, registry.column("retired_at")),
+    )
+    evidence = pa.table(
+        {
+            "person_record_id": record_ids,
+            "evidence_kind": pa.repeat(pa.scalar("restart"), len(record_ids)),
+            "evidence": pa.repeat(detail, len(record_ids)),
+        }
+    )
+    result = assign_customer_ids(clusters, empty_mapping(), retired, build_id, built_at, evidence)
+    history = result.history
+    before = pc.index_in(history.column("person_record_id"), previous.column("person_record_id"))
+    history = history.set_column(
+        history.schema.get_field_index("old_customer_id"),
+        "old_customer_id",
+        previous.column("customer_id").take(before),
+    )
+    gone = previous.filter(pc.invert(pc.is_in(previous.column("person_record_id"), record_ids)))
+    n_gone = gone.num_rows
+    gone_events = pa.table(
+        {
+            "person_record_id": gone.column("person_record_id"),
+            "change": pa.repeat(pa.scalar("retired"), n_gone),
+            "old_customer_id": gone.column("customer_id"),
+            "new_customer_id": pa.nulls(n_gone, pa.string()),
+            "build_id": pa.repeat(pa.scalar(build_id), n_gone),
+            "changed_at": pa.repeat(at, n_gone),
+            "evidence_kind": pa.repeat(pa.scalar("restart"), n_gone),
+            "evidence": pa.repeat(detail, n_gone),
+            "match_probability": pa.nulls(n_gone, pa.float64()),
+        },
+        schema=HISTORY_SCHEMA,
+    )
+    registry_changes = pa.concat_tables([retired.filter(active), result.registry_changes])
+    return _lineage_rows(
+        pa.concat_tables([history, gone_events]), registry_changes, sequence, build_id, at
+    )
+
+
+def aliases_from_lineage(lineage: pa.Table) -> pa.Table:
+    """customer_id_aliases of the lineage's registry, with each id's registry columns:
+    every id ever issued, its current id (NULL when it leads to no customer), when and by
+    which build it was issued and retired (timestamps UTC without a zone, as stored)."""
+    _, registry, _ = lineage_state(lineage)
+    aliases = customer_id_aliases(registry)
+    return pa.table(
+        {
+            "customer_id": aliases.column("customer_id"),
+            "current_customer_id": aliases.column("current_customer_id"),
+            **{
+                field.name: pc.cast(
+                    registry.column(field.name), LINEAGE_SCHEMA.field(field.name).type
+                )
+                for field in REGISTRY_SCHEMA
+                if field.name != "customer_id"
+            },
+        }
+    )
