@@ -12,8 +12,9 @@
     thresholds from vars (audience_change_*, audience_churn_*) that an audience may
     override in audiences.yml under `guard:`. The failing level stops the build before
     the changes table records anything and before `make build` publishes, so a broken
-    upstream never wipes or churns a destination. A share of 1 or more turns a check
-    off (for one build: --vars '{audience_change_fail_share: 1, audience_churn_fail_share: 1}').
+    upstream never wipes or churns a destination. A share of 1 or more lets an audience
+    be emptied; a complete swap of its members is a churn of 2. The failure names the
+    shares that would let the change through, for one build's --vars.
 #}
 {% test audience_size_change(model, changes_model, level, stop_build=false) %}
     {#- changes_model is the table's name, not a ref(): a ref would make dbt run this test
@@ -130,11 +131,19 @@
     {%- if stop_build and execute -%}
         {%- set moved = run_query(check_sql) -%}
         {%- if moved.rows | length > 0 -%}
+            {#- the shares that let exactly these moves through (a full swap of members is a
+                churn of 2), at least 1 so that an emptied audience passes too -#}
+            {%- set needed = namespace(net=1, churn=1) -%}
+            {%- for row in moved.rows if row['previous_size'] > 0 -%}
+                {%- set needed.net = [needed.net, ((row['current_size'] - row['previous_size']) | abs) / row['previous_size']] | max -%}
+                {%- set needed.churn = [needed.churn, (row['added'] + row['removed']) / row['previous_size']] | max -%}
+            {%- endfor -%}
             {{ exceptions.raise_compiler_error(
                 "Audience guard stopped the build: " ~ (moved.columns['failure_reason'].values() | join('; '))
                 ~ ". If this change is intended, rebuild with --vars "
-                ~ "'{audience_change_fail_share: 1, audience_churn_fail_share: 1}', or set a `guard:` "
-                ~ "for the audience in models/marts/activation/audiences.yml.") }}
+                ~ "'{audience_change_fail_share: " ~ ((needed.net * 100) | round(0, 'ceil') / 100)
+                ~ ", audience_churn_fail_share: " ~ ((needed.churn * 100) | round(0, 'ceil') / 100)
+                ~ "}', or set a `guard:` for the audience in models/marts/activation/audiences.yml.") }}
         {%- endif -%}
     {%- endif -%}
     {{ check_sql }}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -238,6 +239,24 @@ def test_swapping_most_members_of_an_audience_fails_though_its_size_holds(builds
     assert "audience lapsed_win_back would go from" in result.stdout
     assert "its members would churn by more than 0.5 of its size" in result.stdout
     assert logged_builds(after) == logged_builds(db)
+    # the failure names the shares that let exactly this change through: more than half of
+    # the members swapped is a churn above 1, and a build with those shares passes
+    suggested = re.search(
+        r"--vars '\{(audience_change_fail_share: [0-9.]+, audience_churn_fail_share: ([0-9.]+))\}'",
+        result.stdout,
+    )
+    assert suggested, result.stdout[-3000:]
+    assert float(suggested.group(2)) > 1
+    accepted = dbt(
+        "build",
+        "--vars",
+        f"{{as_of_date: '2026-01-01', {suggested.group(1)}}}",
+        raw_path=after.parent / "raw",
+        db_path=after,
+        work_dir=after.parent,
+    )
+    assert accepted.returncode == 0, accepted.stdout[-3000:]
+    assert logged_builds(after) == logged_builds(db) + 1
 
 
 def test_a_small_audience_emptied_fails_the_build(builds: dict) -> None:
