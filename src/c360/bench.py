@@ -33,6 +33,7 @@ import duckdb
 
 from c360.datagen import DIFFICULTIES, generate
 from c360.identity.evaluate import evaluate, print_metrics
+from c360.identity.workbench import PERSON_RECORDS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # the identity step: Splink scoring + guarded clustering (with the overrides)
@@ -232,9 +233,9 @@ def run(
     build = dbt_build(raw, out)
     with duckdb.connect(build["warehouse"], read_only=True) as con:
         records, customers = con.sql(
-            """
+            f"""
             select
-                (select count(*) from intermediate.int_person_records_unioned),
+                (select count(*) from {PERSON_RECORDS}),
                 (select count(distinct customer_id) from main.customer_identifiers)
             """
         ).fetchall()[0]

@@ -116,3 +116,28 @@ def test_each_macro_file_holds_one_macro_named_like_it(manifest: dict) -> None:
             files.setdefault(macro["original_file_path"], set()).add(name)
     mismatched = {path: names for path, names in files.items() if names != {Path(path).stem}}
     assert mismatched == {}
+
+
+def test_identity_tools_read_contracted_unpublished_views(manifest: dict) -> None:
+    """The relations the Python identity tools read (c360.identity.workbench) are marts
+    with an enforced contract, views outside the published schema main, and the tools'
+    exposure depends on them; test_interfaces.py checks no tool reads intermediate."""
+    from c360.identity import workbench
+
+    models = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    read = [workbench.PERSON_RECORDS, workbench.SCORED_PAIRS]
+    for relation in read:
+        schema, name = relation.split(".")
+        node = models[name]
+        assert layer(node) == "marts", relation
+        assert node["config"]["contract"]["enforced"], relation
+        assert node["config"]["materialized"] == "view", relation
+        assert node["schema"] == schema != "main", relation
+    exposure = manifest["exposures"]["exposure.customer_360.identity_workbench"]
+    assert {models[r.split(".")[1]]["unique_id"] for r in read} <= set(
+        exposure["depends_on"]["nodes"]
+    )

@@ -152,7 +152,7 @@ def test_febrl2_after_make_train_reaches_the_floor_beside_plain_splink(
         db,
         tmp_path / "first",
         "--select",
-        "+int_person_records_unioned",
+        "+identity_person_records",
         "--indirect-selection",
         "cautious",
     )

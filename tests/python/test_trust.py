@@ -278,6 +278,21 @@ def test_only_the_marts_are_published(trial: dict) -> None:
         )
     }
     assert schemas == {"main"}
+    # the identity tools' views hold every person record, erased ones included: build only
+    workbench = {
+        name
+        for (name,) in query(
+            trial["db"],
+            "select table_name from information_schema.tables "
+            "where table_schema = 'identity_workbench'",
+        )
+    }
+    assert workbench == {"identity_person_records", "identity_scored_pairs"}
+    published = {
+        name
+        for (name,) in query(trial["serving"], "select table_name from information_schema.tables")
+    }
+    assert workbench.isdisjoint(published)
     assert query(trial["serving"], "select count(*) from customer_timeline")[0][0] > 0
     assert query(trial["serving"], "select count(*) from audience_lapsed_win_back")[0][0] > 0
 

@@ -24,6 +24,9 @@ from splink.blocking_analysis import count_comparisons_from_blocking_rules, n_la
 from c360.identity.evaluate import read_truth
 from c360.identity.scoring import MATCH_COLUMNS, splink_connection
 from c360.identity.splink_settings import PREDICTION_RULES, UNIQUE_ID, Rule
+from c360.identity.workbench import records_sql
+
+RECORDS_SQL = records_sql(MATCH_COLUMNS)
 
 
 def blocking_report(
@@ -120,13 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--truth", type=Path, help="truth_person_records.csv (optional)")
     args = parser.parse_args(argv)
     with duckdb.connect(str(args.db), read_only=True) as con:
-        records = (
-            con.sql(
-                f"select {', '.join(MATCH_COLUMNS)} from intermediate.int_person_records_unioned"
-            )
-            .arrow()
-            .read_all()
-        )
+        records = con.sql(RECORDS_SQL).arrow().read_all()
     truth = read_truth(args.truth) if args.truth else None
     print_report(blocking_report(records, truth), records.num_rows)
 

@@ -19,7 +19,9 @@ import duckdb
 
 from c360.identity.clustering import ALL_RULES, GUARD_COLUMNS, GuardRules, cluster_records
 from c360.identity.evaluate import cluster_metrics, match_threshold, read_truth
+from c360.identity.workbench import PAIRS_SQL, records_sql
 
+RECORDS_SQL = records_sql(GUARD_COLUMNS, order=True)
 STRICT = GuardRules(typo_first_names=False, typo_birth_dates=False, stray_values=False)
 VARIANTS: list[tuple[str, GuardRules | None]] = [
     ("no guards (connected components)", None),
@@ -32,13 +34,6 @@ VARIANTS: list[tuple[str, GuardRules | None]] = [
     ("build without: confirmed values", replace(ALL_RULES, confirmed_values=False)),
     ("build without: generation gap", replace(ALL_RULES, generation_gap=False)),
 ]
-PAIRS_SQL = """
-    select person_record_id_l, person_record_id_r, match_probability, is_contradictory
-    from intermediate.int_person_pairs_scored
-    union all
-    select person_record_id_l, person_record_id_r, match_probability, false
-    from intermediate.int_identity_edges_deterministic
-"""
 
 
 def decisions_report(db: Path, truth_path: Path, threshold: float | None = None) -> list[dict]:
@@ -46,14 +41,7 @@ def decisions_report(db: Path, truth_path: Path, threshold: float | None = None)
     threshold = match_threshold() if threshold is None else threshold
     truth = read_truth(truth_path)
     with duckdb.connect(str(db), read_only=True) as con:
-        records = (
-            con.sql(
-                f"select {', '.join(GUARD_COLUMNS)} from intermediate.int_person_records_unioned"
-                " order by person_record_id"
-            )
-            .arrow()
-            .read_all()
-        )
+        records = con.sql(RECORDS_SQL).arrow().read_all()
         pairs = con.sql(PAIRS_SQL).arrow().read_all()
     rows = []
     for name, rules in VARIANTS:

@@ -23,6 +23,8 @@ import duckdb
 import pyarrow as pa
 import yaml
 
+from c360.identity.workbench import PAIRS_SQL, records_sql
+
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 IDENTIFIERS_SQL = """
     select source_system || ':' || source_record_id as person_record_id, customer_id
@@ -88,19 +90,7 @@ def unguarded_clusters(db: Path, records: pa.Table) -> pa.Table:
     from c360.identity.clustering import cluster_records
 
     with duckdb.connect(str(db), read_only=True) as con:
-        pairs = (
-            con.sql(
-                """
-            select person_record_id_l, person_record_id_r, match_probability, is_contradictory
-            from intermediate.int_person_pairs_scored
-            union all
-            select person_record_id_l, person_record_id_r, match_probability, false
-            from intermediate.int_identity_edges_deterministic
-            """
-            )
-            .arrow()
-            .read_all()
-        )
+        pairs = con.sql(PAIRS_SQL).arrow().read_all()
     clustered, _ = cluster_records(records, pairs, match_threshold(), guarded=False)
     return clustered.select(["person_record_id", "customer_id"])
 
@@ -133,9 +123,7 @@ def evaluate(
     truth = read_truth(truth_path)
     with duckdb.connect(str(db), read_only=True) as con:
         ours = con.sql(IDENTIFIERS_SQL).arrow().read_all()
-        records = (
-            con.sql("select * from intermediate.int_person_records_unioned").arrow().read_all()
-        )
+        records = con.sql(records_sql()).arrow().read_all()
     results = {"customer_360": cluster_metrics(ours, truth)}
     results["same_pairs_no_guards"] = cluster_metrics(unguarded_clusters(db, records), truth)
     for setup in baselines:
@@ -196,26 +184,8 @@ def evaluate_labels(db: Path, thresholds: tuple[float, ...] = SWEEP_THRESHOLDS) 
             if a is not None and b is not None
         ]
         build = dict(con.sql(IDENTIFIERS_SQL).fetchall())
-        records = (
-            con.sql(
-                f"select {', '.join(GUARD_COLUMNS)} from intermediate.int_person_records_unioned"
-            )
-            .arrow()
-            .read_all()
-        )
-        pairs = (
-            con.sql(
-                """
-            select person_record_id_l, person_record_id_r, match_probability, is_contradictory
-            from intermediate.int_person_pairs_scored
-            union all
-            select person_record_id_l, person_record_id_r, match_probability, false
-            from intermediate.int_identity_edges_deterministic
-            """
-            )
-            .arrow()
-            .read_all()
-        )
+        records = con.sql(records_sql(GUARD_COLUMNS)).arrow().read_all()
+        pairs = con.sql(PAIRS_SQL).arrow().read_all()
     result = {"build": label_metrics(build, labels), "thresholds": {}}
     for threshold in thresholds:
         clustered, _ = cluster_records(records, pairs, threshold)

@@ -33,8 +33,9 @@ from c360.identity.splink_settings import (
     comparisons,
     settings,
 )
+from c360.identity.workbench import records_sql
 
-RECORDS_SQL = "select * from intermediate.int_person_records_unioned"
+RECORDS_SQL = records_sql()
 M_FLOOR = 0.001
 # EM needs a few hundred pairs to say anything (Splink's own advice); past tens of millions
 # a rule is quadratic on this data (first + last name at 1M persons: 699M) and would take

@@ -1,0 +1,37 @@
+{#
+    Every person record with the columns identity resolution matches and guards on: the
+    interface of the Python identity tools (c360.identity train, evaluate, decisions,
+    blocking; c360.bench), which read it instead of int_person_records_unioned. A view in
+    the identity_workbench schema (see its YAML): it holds PII of every record, erased
+    customers' included, and is never published.
+#}
+with
+
+person_records as (
+    select * from {{ ref('int_person_records_unioned') }}
+),
+
+final as (
+    select
+        -- ids
+        person_record_id,
+
+        -- strings
+        source_system,
+        first_name_key,
+        first_name_canonical,
+        last_name_key,
+        email_key,
+        phone_e164,
+        postal_code,
+        postal_code_key,
+        street_key,
+        street_number,
+        street_name_key,
+
+        -- dates
+        birth_date
+    from person_records
+)
+
+select * from final
