@@ -170,7 +170,7 @@ def test_every_person_record_has_exactly_one_customer(warehouses: dict[str, Path
                 from intermediate.int_person_records_clustered),
             (select count(*) from customer_identifiers),
             (select count(distinct person_record_id) from customer_identifiers),
-            (select count(*) from intermediate.int_person_records_clustered
+            (select count(*) from intermediate.int_person_records_customer_ids
                 where customer_id in (select customer_id from intermediate.int_erased_customers))
         """,
     )[0]

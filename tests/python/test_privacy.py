@@ -254,7 +254,7 @@ def customer_records(db: Path, customer_id: str) -> set[tuple[str, str]]:
             db,
             f"""
             select pr.source_system, pr.source_record_id
-            from intermediate.int_person_records_clustered as clustered
+            from intermediate.int_person_records_customer_ids as clustered
             inner join intermediate.int_person_records_unioned as pr
                 on clustered.person_record_id = pr.person_record_id
             where clustered.customer_id = '{customer_id}'
@@ -287,7 +287,7 @@ def test_erasure_with_one_email_resolves_to_the_whole_customer(erased: Path, tar
         erased,
         f"""
         select count(distinct pr.email_key)
-        from intermediate.int_person_records_clustered as clustered
+        from intermediate.int_person_records_customer_ids as clustered
         inner join intermediate.int_person_records_unioned as pr
             on clustered.person_record_id = pr.person_record_id
         where clustered.customer_id = '{target["customer_id"]}'

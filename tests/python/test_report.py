@@ -260,7 +260,7 @@ def test_no_page_shows_an_erased_customers_records(unmasked: Path, warehouse: Pa
         """
         select distinct records.person_record_id, records.email
         from intermediate.int_erased_customers as erased
-        inner join intermediate.int_person_records_clustered as clustered
+        inner join intermediate.int_person_records_customer_ids as clustered
             on erased.customer_id = clustered.customer_id
         inner join intermediate.int_person_records_unioned as records
             on clustered.person_record_id = records.person_record_id

@@ -184,7 +184,7 @@ def erased_identifiers(db: Path) -> dict[str, set]:
         records as (
             select records.*
             from intermediate.int_person_records_unioned as records
-            inner join intermediate.int_person_records_clustered as clustered
+            inner join intermediate.int_person_records_customer_ids as clustered
                 on records.person_record_id = clustered.person_record_id
             where clustered.customer_id in (select customer_id from erased)
         ),
