@@ -15,8 +15,11 @@
     upstream never wipes or churns a destination. A share of 1 or more lets an audience
     be emptied; a complete swap of its members is a churn of 2. The failure names the
     shares that would let the change through, for one build's --vars.
+    `aliases_model` (int_customer_id_aliases) maps the last build's members to the ids
+    that name them now: a member merged into another member is neither added nor removed
+    (audience_membership_changes logs it as one merged_into row).
 #}
-{% test audience_size_change(model, changes_model, level, stop_build=false) %}
+{% test audience_size_change(model, changes_model, aliases_model, level, stop_build=false) %}
     {#- changes_model is the table's name, not a ref(): a ref would make dbt run this test
         after the changes table is built, too late to stop it recording the removals -#}
     {%- set changes = adapter.get_relation(
@@ -36,25 +39,20 @@
     ),
 
     {% if changes is not none %}
-        history as (
-            select
-                audience_name,
-                customer_id,
-                change_type,
-                row_number() over (
-                    partition by audience_name, customer_id order by changed_at desc, change_type asc
-                ) as recency_rank
-            from {{ changes }}
-            -- the last build's state, even if this build already added its own rows
-            where dbt_invocation_id != '{{ invocation_id }}'
+        -- the last build's state, even if this build already added its own rows, in the
+        -- ids of today: a member whose id was merged into another counts as that customer,
+        -- so a merge is neither an addition nor a removal (the same person stays)
+        logged_members as (
+            {{ audience_logged_members(changes, before_invocation=invocation_id) }}
         ),
 
         previous_members as (
-            select
-                audience_name,
-                customer_id
-            from history
-            where recency_rank = 1 and change_type = 'added'
+            select distinct
+                logged_members.audience_name,
+                coalesce(aliases.current_customer_id, logged_members.customer_id) as customer_id
+            from logged_members
+            left join {{ aliases_model }} as aliases
+                on logged_members.customer_id = aliases.customer_id
         ),
     {% else %}
         previous_members as (
