@@ -1,7 +1,7 @@
 """Merge-aware activation through real dbt builds (docs/activation.md, "Merges").
 
 Generated data built once; then two must-link decisions merge customers and the project is
-built again into the same warehouse: two members of new_customer_welcome merged into one,
+built again into the same warehouse: two members of lapsed_win_back merged into one,
 and a member merged into an older customer who was in no audience. The changes log writes
 one merged_into row per old id (no removal of the old id, no addition of the new one),
 customer_id_changes has the old -> new row for a merge-capable sync, the audience guard at
@@ -24,9 +24,9 @@ pytestmark = pytest.mark.integration
 PERSONS = 600
 SEED = 31  # data of this module only
 VARS = "{as_of_date: '2026-01-01'}"
-AUDIENCE = "new_customer_welcome"  # first purchase in the last 30 days: a merge keeps it
+AUDIENCE = "lapsed_win_back"  # 2+ purchases, the last 6 to 24 months ago: a merge keeps it
 # the guard of AUDIENCE in the copied project: any member added or removed stops the build
-ZERO_TOLERANCE = "guard: {fail_share: 0, churn_fail_share: 0, min_previous_size: 0}"
+ZERO_TOLERANCE = "guard: {fail_share: 0, churn_fail_share: 0, min_previous_size: 1}"
 
 
 def singletons(db: Path) -> list[tuple[str, str, bool, bool]]:
@@ -76,7 +76,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ),
     )
     audiences = project / "models" / "marts" / "activation" / "audiences.yml"
-    predicate = "predicate: signals.days_since_first_purchase <= 30\n"
+    predicate = (
+        "predicate: customer.purchase_count >= 2"
+        " and signals.days_since_last_purchase between 180 and 730\n"
+    )
     text = audiences.read_text()
     assert predicate in text
     audiences.write_text(text.replace(predicate, predicate + f"            {ZERO_TOLERANCE}\n"))
