@@ -48,9 +48,7 @@ aliases as (
         select
             audience_name,
             customer_id,
-            {%- for column in identifiers %}
-                {{ column }}{{ ',' if not loop.last }}
-            {%- endfor %}
+            {{ identifiers | join(', ') }}
         from current_members
         where false
     ),
