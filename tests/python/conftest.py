@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -60,6 +61,20 @@ def dbt(
         text=True,
         check=False,
     )
+
+
+def project_copy(folder: Path) -> Path:
+    """A copy of the project in `folder`/project (code, models and seeds; no virtualenv,
+    data, warehouses or build output), for a test that changes a seed or a model."""
+    project = folder / "project"
+    shutil.copytree(
+        PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "target", "logs", "data", "warehouse", "bench", "*.duckdb"
+        ),
+    )
+    return project
 
 
 def dbt_build(raw_path: Path, db_path: Path, work_dir: Path, raw_format: str = "csv") -> Path:

@@ -13,7 +13,7 @@ import pytest
 
 from c360.datagen import generate
 from c360.publish import publish
-from conftest import PROJECT_DIR, dbt, query
+from conftest import PROJECT_DIR, dbt, project_copy, query
 
 pytestmark = pytest.mark.integration
 
@@ -88,12 +88,7 @@ def rewrite_future(raw: Path, out: Path) -> None:
 
 def project_with_shop_names_first(tmp: Path) -> Path:
     """A copy of the project whose survivorship seed ranks shop above CRM for first names."""
-    project = tmp / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project,
-        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "data", "*.duckdb"),
-    )
+    project = project_copy(tmp)
     seed = project / "seeds" / "survivorship_source_priority.csv"
     text = seed.read_text()
     assert "first_name,crm,1\nfirst_name,shop,2\n" in text

@@ -23,7 +23,7 @@ from c360.datasets import febrl
 from c360.identity.evaluate import cluster_metrics, evaluate_labels, read_truth
 from c360.identity.naive import febrl_example_clusters
 from c360.identity.train import RECORDS_SQL, read_labels, train
-from conftest import PROJECT_DIR, dbt, query
+from conftest import dbt, project_copy, query
 
 pytestmark = pytest.mark.integration
 
@@ -195,14 +195,7 @@ def test_reviewers_labels_feed_train_and_evaluate(febrl1: dict, tmp_path: Path) 
         order by match_probability, person_record_id_l, person_record_id_r limit 60
         """,
     )
-    project = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", "*.duckdb", "tests"
-        ),
-    )
+    project = project_copy(tmp_path)
     with open(project / "seeds" / "identity_pair_labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(

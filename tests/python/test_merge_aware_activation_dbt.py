@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from c360.datagen import generate
-from conftest import PROJECT_DIR, dbt, query
+from conftest import dbt, project_copy, query
 
 pytestmark = pytest.mark.integration
 
@@ -67,14 +67,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("merges")
     raw = work / "raw"
     generate(PERSONS, SEED, raw, "csv")
-    project = work / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", "warehouse", "*.duckdb", "bench"
-        ),
-    )
+    project = project_copy(work)
     audiences = project / "models" / "marts" / "activation" / "audiences.yml"
     predicate = (
         "predicate: customer.purchase_count >= 2"

@@ -19,7 +19,7 @@ import pytest
 
 from c360.datagen import generate
 from c360.identity.clustering import customer_id_for
-from conftest import PROJECT_DIR, dbt, query
+from conftest import PROJECT_DIR, dbt, project_copy, query
 
 pytestmark = pytest.mark.integration
 
@@ -147,14 +147,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     raw = work / "raw"
     generate(PERSONS, SEED, raw, "csv")
     # a copy of the project: the second build adds a must-link decision to its seed
-    project = work / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", "warehouse", "*.duckdb", "bench"
-        ),
-    )
+    project = project_copy(work)
     db = work / "warehouse.duckdb"
     logs: dict[str, str] = {}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, PROJECT_DIR, DbtRunner, dbt, dbt_build, query
+from conftest import FIXTURES, DbtRunner, dbt, dbt_build, project_copy, query
 
 pytestmark = pytest.mark.integration
 CRAFTED = FIXTURES / "crafted"
@@ -250,14 +250,7 @@ def test_nickname_record_links_across_sources(warehouse: Path) -> None:
 
 def test_override_seeds_split_and_join_customers(tmp_path: Path) -> None:
     """The seeds reach the build: cannot-link splits a strong match, must-link joins a household."""
-    project = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", "*.duckdb", "tests"
-        ),
-    )
+    project = project_copy(tmp_path)
     header = "record_id_a,record_id_b,reason,decided_by,decided_at\n"
     (project / "seeds" / "identity_cannot_link.csv").write_text(
         header + "crm:crm-11,loyalty:loy-1,reviewer says two people,test,2026-11-22\n"

@@ -43,7 +43,7 @@ latest_activity as (
     select max(activity_at) as latest_activity_at
     from activity_timestamps
     -- the clock cast once to the columns' type: compared as it is (with time zone),
-    -- every one of 45M timestamps was converted instead (9 s at 1M persons)
+    -- every one of the activity timestamps was converted instead
     where activity_at <= cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }})
 ),
 

@@ -38,8 +38,8 @@ from c360.identity.workbench import records_sql
 RECORDS_SQL = records_sql()
 M_FLOOR = 0.001
 # EM needs a few hundred pairs to say anything (Splink's own advice); past tens of millions
-# a rule is quadratic on this data (first + last name at 1M persons: 699M) and would take
-# the machine: it is skipped and the report says so.
+# a rule is quadratic on this data (first + last name alone, with common names) and would
+# take the machine: it is skipped and the report says so.
 MIN_EM_PAIRS = 100
 MAX_EM_PAIRS = 20_000_000
 # Share of true matches the deterministic rules are assumed to find (Splink's `recall`).
