@@ -141,3 +141,28 @@ def test_identity_tools_read_contracted_unpublished_views(manifest: dict) -> Non
     assert {models[r.split(".")[1]]["unique_id"] for r in read} <= set(
         exposure["depends_on"]["nodes"]
     )
+
+
+def test_the_report_reads_contracted_marts_its_exposure_names(manifest: dict) -> None:
+    """Every relation the report reads (c360.report.queries.RELATIONS) is a mart with an
+    enforced contract in the schema named, a view when outside the published schema main,
+    and the report's exposure depends on it."""
+    from c360.report import queries
+
+    models = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    read = [relation for relation in queries.RELATIONS.values() if relation is not None]
+    for relation in read:
+        schema, name = relation.split(".")
+        node = models[name]
+        assert layer(node) == "marts", relation
+        assert node["config"]["contract"]["enforced"], relation
+        assert node["schema"] == schema, relation
+        assert schema == "main" or node["config"]["materialized"] == "view", relation
+    exposure = manifest["exposures"]["exposure.customer_360.reports"]
+    assert {models[r.split(".")[1]]["unique_id"] for r in read} == set(
+        exposure["depends_on"]["nodes"]
+    )

@@ -6,10 +6,13 @@ Arrow table in a fixed order, so a report of the same warehouse is the same repo
 
 Record-level attributes (names, emails, ...) are only ever read for records present in
 customer_identifiers: the marts drop customers with an erasure request, so no page can show
-an erased customer's data. The only intermediate relations read are the person records and
-their scored pairs, the input of identity resolution (the report re-scores pairs with the
-committed Splink model, which needs every record's values for term frequencies), and the
-churn training sample (the rows the holdout evaluation trains and tests on).
+an erased customer's data. Nothing of the intermediate layer is read: the person records and
+Splink's scored pairs (the report re-scores pairs with the committed Splink model, which
+needs every record's values for term frequencies) come through the identity tools'
+contracted views (c360.identity.workbench), and the churn training sample (the rows the
+holdout evaluation trains and tests on) is churn_features restricted to the keys of the
+contracted churn_training_sample view. Both live in schemas that are never published: the
+report runs on the build warehouse.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from c360.identity import workbench
 from c360.identity.scoring import MATCH_COLUMNS
 
 RELATIONS: dict[str, str | None] = {
-    "person_records": "intermediate.int_person_records_unioned",
-    "scored_pairs": "intermediate.int_person_pairs_scored",
+    # every person record's match columns, erased customers' included (never shown as such)
+    "person_records": workbench.PERSON_RECORDS,
+    # Splink's scored pairs (match_source 'model') and the deterministic links
+    "scored_pairs": workbench.SCORED_PAIRS,
     "customer_identifiers": "main.customer_identifiers",
     "identity_edges": "main.customer_identity_edges",
     "review_queue": "main.identity_review_queue",
@@ -32,7 +38,9 @@ RELATIONS: dict[str, str | None] = {
     "source_data_quality": "main.source_data_quality",
     "churn_metrics": "main.churn_model_metrics",
     "churn_scores": "main.customer_churn_scores",
-    "churn_training_sample": "intermediate.int_churn_training_sample",
+    "churn_features": "main.churn_features",
+    # the keys of the churn_features rows a new churn model version trains on
+    "churn_training_sample": "churn_workbench.churn_training_sample",
 }
 
 # record attributes the report shows beside the Splink matching columns
@@ -220,7 +228,9 @@ def conflicted_customers(con: duckdb.DuckDBPyConnection, limit: int) -> pa.Table
                 on pairs.person_record_id_l = left_side.person_record_id
             inner join identifiers as right_side
                 on pairs.person_record_id_r = right_side.person_record_id
-            where left_side.customer_id = right_side.customer_id
+            where
+                pairs.match_source = 'model'
+                and left_side.customer_id = right_side.customer_id
         ),
 
         weak_pairs as (
@@ -291,6 +301,7 @@ def customer_pairs(con: duckdb.DuckDBPyConnection, customer_ids: list[str]) -> p
 
             candidate_pairs as (
                 select person_record_id_l, person_record_id_r from {_name("scored_pairs")}
+                where match_source = 'model'
                 union
                 -- oriented as Splink orients its pairs, so a pair is drawn once
                 select
@@ -379,8 +390,17 @@ def churn_metrics(con: duckdb.DuckDBPyConnection) -> pa.Table:
 
 
 def churn_training_sample(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The labelled churn_features rows the build's holdout evaluation read."""
-    return _arrow(con, f"select * from {_name('churn_training_sample')}")
+    """The labelled churn_features rows the build's holdout evaluation read, by key."""
+    return _arrow(
+        con,
+        f"""
+        select features.*
+        from {_name("churn_features")} as features
+        inner join {_name("churn_training_sample")} as sample
+            on features.churn_feature_id = sample.churn_feature_id
+        order by features.churn_feature_id
+        """,
+    )
 
 
 def churn_driver_counts(con: duckdb.DuckDBPyConnection) -> pa.Table:
