@@ -69,12 +69,17 @@ lint: setup
 	$(BIN)/ruff format --check src tests/python
 	$(BIN)/sqlfluff lint models macros tests/dbt analyses
 
+# Test workers (pytest-xdist): one per core by default, PYTEST_WORKERS=0 for one process.
+# Each module runs whole on one worker (its fixtures built once; tests/python/conftest.py).
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadgroup)
+
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 ## unit: the tests that build nothing with dbt (the package's logic), for a fast loop
 unit: setup
-	$(BIN)/pytest -m "not integration"
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not integration"
 
 ## generate: write a synthetic raw folder (PERSONS, SEED, DIFFICULTY, OUT, FORMAT)
 generate: setup

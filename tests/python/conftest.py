@@ -1,4 +1,27 @@
-"""Shared fixtures: run the real dbt project against a raw folder in a temporary DuckDB file."""
+"""Shared fixtures: run the real dbt project against a raw folder in a temporary DuckDB file.
+
+What a test module can reuse instead of building its own:
+
+- `sample_build` (session fixture): the bundled sample (data/sample) built once with
+  `dbt build` and the project's default vars, shared by every module that asks for it.
+  `.db` is the warehouse: read it (`query`, read-only connections), and copy it
+  (`shutil.copyfile`) before anything writes to it; the session fails at teardown if a
+  test changed it. `.log` is the build's dbt output, `.work` its target/ and logs/.
+  A module that only reads the sample's warehouse asks for this instead of building.
+- `dbt(...)`, `dbt_build(...)`, `dbt_env(...)`: one dbt invocation on its own warehouse
+  file, target and log folders (never the project's target/, warehouse/ or logs/).
+- `run_dbt` (function fixture): `dbt` into the test's own tmp_path.
+- `project_copy(folder)`: a copy of the project for a test that changes a seed or a model.
+- `query(db, sql)`: a read-only query against a built warehouse.
+
+Parallel runs (`make test` runs pytest-xdist, `--dist loadgroup`): every module runs whole
+on one worker, so its module-scoped fixtures are built once, and the modules that use a
+shared session fixture (SHARED_FIXTURES) run on the same worker, so it is built once too.
+The integration modules are scheduled first (the longest chains of builds, RUN_FIRST, before
+them), the quick unit modules fill in at the end.
+Each build writes only below pytest's tmp_path(_factory), so two workers never write the
+same path.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +29,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -14,6 +38,7 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE = PROJECT_DIR / "data" / "sample"
 DBT = str(Path(sys.executable).parent / "dbt")
 
 DbtRunner = Callable[..., subprocess.CompletedProcess]
@@ -106,3 +131,64 @@ def query(db_path: Path, sql: str) -> list[tuple]:
     """Read-only query against a built warehouse file."""
     with duckdb.connect(str(db_path), read_only=True) as con:
         return con.sql(sql).fetchall()
+
+
+@dataclass(frozen=True)
+class SampleBuild:
+    """The bundled sample built once per session (see the module docstring)."""
+
+    raw: Path  # data/sample: read it, never write it
+    db: Path  # the warehouse: read-only, copy it before changing it
+    work: Path  # the build's target/ and logs/
+    log: str  # dbt's output
+
+
+# Session fixtures shared across modules: the modules that use one run on the same xdist
+# worker (pytest_collection_modifyitems), so each is built once per run.
+SHARED_FIXTURES = ("sample_build",)
+# Modules whose fixtures chain many builds, started first so that a parallel run does not
+# wait on one of them alone at the end.
+RUN_FIRST = ("test_stable_ids_dbt.py",)
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleBuild]:
+    work = tmp_path_factory.mktemp("sample_build")
+    db = work / "warehouse.duckdb"
+    result = dbt("build", raw_path=SAMPLE, db_path=db, work_dir=work)
+    assert result.returncode == 0, result.stdout[-4000:]
+    built = SampleBuild(raw=SAMPLE, db=db, work=work, log=result.stdout)
+    before = db.stat()
+    yield built
+    after = db.stat()
+    # a test that wrote the shared warehouse would change what the modules after it read
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns), (
+        f"a test wrote the shared sample warehouse {db}: copy it first"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group each module for pytest-xdist (`--dist loadgroup`), the modules that share a
+    session fixture under that fixture's name, and order the integration modules first."""
+    group: dict[str, str] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        shared = next((name for name in SHARED_FIXTURES if name in item.fixturenames), None)
+        if shared:
+            group[module] = shared
+        group.setdefault(module, module)
+    integration: dict[str, bool] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        if not any(mark.name == "xdist_group" for mark in item.iter_markers()):
+            item.add_marker(pytest.mark.xdist_group(group[module]))
+        integration[module] = integration.get(module, False) or bool(
+            item.get_closest_marker("integration")
+        )
+    # a stable sort: the modules keep their order within each kind, tests theirs in a module
+    items.sort(
+        key=lambda item: (
+            not integration[item.nodeid.split("::")[0]],
+            Path(item.nodeid.split("::")[0]).name not in RUN_FIRST,
+        )
+    )

@@ -30,7 +30,7 @@ from c360.report.build import Options, build_report, project_var
 from c360.report.churn_holdout import holdout_predictions
 from c360.report.identity import Scorer
 from c360.report.site import offline
-from conftest import MASKING_KEY, PROJECT_DIR, dbt_build, query
+from conftest import MASKING_KEY, PROJECT_DIR, SampleBuild, query
 
 SCREENSHOTS = PROJECT_DIR / "target" / "report_test"
 DRAWN = "document.querySelectorAll('svg, canvas').length"
@@ -109,9 +109,9 @@ def test_the_report_never_replaces_a_folder_it_did_not_write(tmp_path: Path) -> 
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("report_sample")
-    return dbt_build(PROJECT_DIR / "data" / "sample", work / "warehouse.duckdb", work)
+def warehouse(sample_build: SampleBuild) -> Path:
+    """The session's build of the sample (the report only reads it)."""
+    return sample_build.db
 
 
 def render(db: Path, out: Path, *flags: str) -> float:
