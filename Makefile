@@ -72,7 +72,7 @@ lint: setup
 # Test workers (pytest-xdist): one per core by default, PYTEST_WORKERS=0 for one process.
 # Each module runs whole on one worker (its fixtures built once; tests/python/conftest.py).
 PYTEST_WORKERS ?= auto
-PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadgroup)
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadfile)
 
 pytest: setup
 	$(BIN)/pytest $(PYTEST_PARALLEL)

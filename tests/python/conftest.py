@@ -14,17 +14,18 @@ What a test module can reuse instead of building its own:
 - `project_copy(folder)`: a copy of the project for a test that changes a seed or a model.
 - `query(db, sql)`: a read-only query against a built warehouse.
 
-Parallel runs (`make test` runs pytest-xdist, `--dist loadgroup`): every module runs whole
-on one worker, so its module-scoped fixtures are built once, and the modules that use a
-shared session fixture (SHARED_FIXTURES) run on the same worker, so it is built once too.
-The integration modules are scheduled first (the longest chains of builds, RUN_FIRST, before
-them), the quick unit modules fill in at the end.
-Each build writes only below pytest's tmp_path(_factory), so two workers never write the
-same path.
+Parallel runs (`make test` runs pytest-xdist with `--dist loadfile`): every module runs
+whole on one worker, so its module-scoped fixtures are built once. A session fixture shared
+by several modules (`sample_build`) is built once per run whichever worker asks first: the
+others wait on a lock in the run's shared temporary folder and reuse it. The integration
+modules are scheduled first (the longest chains of builds, RUN_FIRST, before them), the
+quick unit modules fill in at the end. Each build writes only below pytest's temporary
+folders, so two workers never write the same path.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -143,21 +144,34 @@ class SampleBuild:
     log: str  # dbt's output
 
 
-# Session fixtures shared across modules: the modules that use one run on the same xdist
-# worker (pytest_collection_modifyitems), so each is built once per run.
-SHARED_FIXTURES = ("sample_build",)
 # Modules whose fixtures chain many builds, started first so that a parallel run does not
 # wait on one of them alone at the end.
 RUN_FIRST = ("test_stable_ids_dbt.py",)
 
 
+def run_shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this run that every xdist worker sees (each worker's own temporary
+    folder is popen-gwN inside it); the run's temporary folder without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleBuild]:
-    work = tmp_path_factory.mktemp("sample_build")
+    shared = run_shared_folder(tmp_path_factory)
+    work = shared / "sample_build"
     db = work / "warehouse.duckdb"
-    result = dbt("build", raw_path=SAMPLE, db_path=db, work_dir=work)
-    assert result.returncode == 0, result.stdout[-4000:]
-    built = SampleBuild(raw=SAMPLE, db=db, work=work, log=result.stdout)
+    log = work / "dbt_build.log"
+    with (shared / "sample_build.lock").open("w") as lock:
+        # one worker builds, the others wait here and reuse its warehouse
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not log.exists():
+            work.mkdir(exist_ok=True)
+            result = dbt("build", raw_path=SAMPLE, db_path=db, work_dir=work)
+            assert result.returncode == 0, result.stdout[-4000:]
+            log.write_text(result.stdout)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    built = SampleBuild(raw=SAMPLE, db=db, work=work, log=log.read_text())
     before = db.stat()
     yield built
     after = db.stat()
@@ -168,24 +182,14 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleBui
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group each module for pytest-xdist (`--dist loadgroup`), the modules that share a
-    session fixture under that fixture's name, and order the integration modules first."""
-    group: dict[str, str] = {}
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        shared = next((name for name in SHARED_FIXTURES if name in item.fixturenames), None)
-        if shared:
-            group[module] = shared
-        group.setdefault(module, module)
+    """Order the integration modules first, RUN_FIRST before them (a stable sort: modules
+    keep their order within each kind, tests theirs within a module)."""
     integration: dict[str, bool] = {}
     for item in items:
         module = item.nodeid.split("::")[0]
-        if not any(mark.name == "xdist_group" for mark in item.iter_markers()):
-            item.add_marker(pytest.mark.xdist_group(group[module]))
         integration[module] = integration.get(module, False) or bool(
             item.get_closest_marker("integration")
         )
-    # a stable sort: the modules keep their order within each kind, tests theirs in a module
     items.sort(
         key=lambda item: (
             not integration[item.nodeid.split("::")[0]],
