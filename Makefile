@@ -70,9 +70,10 @@ lint: setup
 	$(BIN)/sqlfluff lint models macros tests/dbt analyses
 
 # Test workers (pytest-xdist): one per core by default, PYTEST_WORKERS=0 for one process.
-# Each module runs whole on one worker (its fixtures built once; tests/python/conftest.py).
+# Each module runs whole on one worker (its fixtures built once), in the order conftest.py
+# sets: the longest chains of builds first (tests/python/conftest.py).
 PYTEST_WORKERS ?= auto
-PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadfile)
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 pytest: setup
 	$(BIN)/pytest $(PYTEST_PARALLEL)

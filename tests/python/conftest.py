@@ -14,13 +14,15 @@ What a test module can reuse instead of building its own:
 - `project_copy(folder)`: a copy of the project for a test that changes a seed or a model.
 - `query(db, sql)`: a read-only query against a built warehouse.
 
-Parallel runs (`make test` runs pytest-xdist with `--dist loadfile`): every module runs
-whole on one worker, so its module-scoped fixtures are built once. A session fixture shared
-by several modules (`sample_build`) is built once per run whichever worker asks first: the
-others wait on a lock in the run's shared temporary folder and reuse it. The integration
-modules are scheduled first (the longest chains of builds, RUN_FIRST, before them), the
-quick unit modules fill in at the end. Each build writes only below pytest's temporary
-folders, so two workers never write the same path.
+Parallel runs (`make test` runs pytest-xdist with `--dist loadfile --no-loadscope-reorder`):
+every module runs whole on one worker, so its module-scoped fixtures are built once. A
+session fixture shared by several modules (`sample_build`) is built once per run whichever
+worker asks first: the others wait on a lock in the run's shared temporary folder and reuse
+it. The integration modules are scheduled first (the longest chains of builds, RUN_FIRST,
+before them), the quick unit modules fill in at the end; `--no-loadscope-reorder` keeps that
+order (xdist would otherwise start the modules with the most tests, however quick). Each
+build writes only below pytest's temporary folders, so two workers never write the same
+path.
 """
 
 from __future__ import annotations
