@@ -61,11 +61,6 @@ PREDICTION_RULES = [
     Rule("email", block_on("email_key"), ("email_key",)),
     Rule("phone", block_on("phone_e164"), ("phone_e164",)),
     Rule(
-        "numbered email handle",
-        CustomRule(same_numbered_handle("l.email_key", "r.email_key"), sql_dialect="duckdb"),
-        ("email_key",),
-    ),
-    Rule(
         "name prefixes + postal code",
         block_on(
             _prefix("first_name_canonical", 3), _prefix("last_name_key", 3), "postal_code_key"
@@ -134,6 +129,14 @@ PREDICTION_RULES = [
         "first name + house number + last initial",
         block_on("first_name_canonical", "street_number", _prefix("last_name_key", 1)),
         ("first_name_canonical", "street_number", "last_name_key"),
+    ),
+    # Last: Splink excludes the pairs of every earlier rule from each later one, so a rule
+    # computed with regular expressions is evaluated per candidate pair of every rule after
+    # it; here it is evaluated only on its own pairs.
+    Rule(
+        "numbered email handle",
+        CustomRule(same_numbered_handle("l.email_key", "r.email_key"), sql_dialect="duckdb"),
+        ("email_key",),
     ),
 ]
 
