@@ -137,7 +137,8 @@ def publish(build_path: Path, serving_path: Path) -> Path:
             con.execute(f"attach '{build_path}' as build (read_only)")
             _copy_marts(con)
             if _has_table(con, "resolve_configuration"):
-                # near-real-time resolve's keys and indexes, from the model the build used
+                # near-real-time resolve's keys and indexes, from the model the build used;
+                # a model resolve cannot score leaves resolve refusing, not readers waiting
                 prepare_published(con)
             con.execute(
                 f"create table {PUBLICATION_TABLE} as select "

@@ -371,6 +371,38 @@ def test_a_model_with_a_form_resolve_cannot_score_fails_naming_it() -> None:
         load_model(model)
 
 
+def test_a_publication_with_a_model_resolve_cannot_score_is_refused_by_resolve(
+    tmp_path: Path,
+) -> None:
+    """Publishing goes on (readers need the marts); resolve then names what it cannot score."""
+    model = json.loads(MODEL_PATH.read_text())
+    model["comparisons"][0]["comparison_levels"][2]["sql_condition"] = (
+        'soundex("first_name_key_l") = soundex("first_name_key_r")'
+    )
+    model_file = tmp_path / "model.json"
+    model_file.write_text(json.dumps(model))
+    served = tmp_path / "served.duckdb"
+    with duckdb.connect(str(served)) as con:
+        settings = {
+            "model_path": str(model_file),
+            "match_threshold": "0.7",
+            "max_cluster_size": "50",
+            "standardise_sql": "select 1",
+        }
+        con.execute(
+            "create table resolve_configuration (setting_name varchar, setting_value varchar)"
+        )
+        con.executemany("insert into resolve_configuration values (?, ?)", list(settings.items()))
+        reason = resolve.prepare_published(con)
+        tables = {
+            row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+    assert "first_name" in reason
+    assert "resolve_model" in tables and "resolve_blocking_keys" not in tables
+    with pytest.raises(ResolveError, match=r"(?i)comparison 'first_name', level .*soundex"):
+        Resolver(served)
+
+
 def test_command_line_answers_in_text_and_json(built: dict, index: list[dict], capsys) -> None:
     record = next(r for r in index if r["email_key"] and r["first_name_key"] and r["last_name_key"])
     args = [

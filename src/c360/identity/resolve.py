@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import math
 import random
 import statistics
@@ -73,6 +74,7 @@ KEY_SEPARATOR = "chr(31)"
 # First names the guards count (how common a spelling is: clustering._name_counts).
 NAME_COUNT_COLUMNS = ("first_name_key", "first_name_canonical")
 NEW = "new"
+logger = logging.getLogger("c360")
 
 
 class ResolveError(RuntimeError):
@@ -504,12 +506,15 @@ def settings_of(con: duckdb.DuckDBPyConnection, table: str = CONFIGURATION_TABLE
     return dict(con.execute(f"select setting_name, setting_value from {table}").fetchall())
 
 
-def prepare_published(con: duckdb.DuckDBPyConnection, build_alias: str = "build") -> None:
+def prepare_published(con: duckdb.DuckDBPyConnection, build_alias: str = "build") -> str | None:
     """Add to a warehouse being published (current catalog; the build attached as
     `build_alias`) what resolve reads besides the marts: the reference tables the
     standardising SQL reads, the model the build scored with, the blocking keys of its
     rules and the term frequencies over resolve_index, and the indexes of the lookups.
-    A model resolve cannot score fails the publication, naming the comparison."""
+
+    A model with a form resolve cannot score does not stop the publication (the marts are
+    what readers need): the model is published without keys, and resolve refuses it,
+    naming the comparison and level. Returns that reason, or None."""
     settings = settings_of(con)
     for name, value in settings.items():
         if name.startswith("reference_table:"):
@@ -517,12 +522,16 @@ def prepare_published(con: duckdb.DuckDBPyConnection, build_alias: str = "build"
             con.execute(f"create table {table} as select * from {build_alias}.{value}")
     path = model_path(settings.get("model_path") or None)
     model_json = path.read_text()
-    model = load_model(json.loads(model_json))
     con.execute(
         f"create table {MODEL_TABLE} as select "
         "cast($path as varchar) as model_path, cast($json as varchar) as model_json",
         {"path": str(path), "json": model_json},
     ).fetchall()
+    try:
+        model = load_model(json.loads(model_json))
+    except UnsupportedForm as error:
+        logger.warning("resolve is unavailable on this publication: model %s: %s", path, error)
+        return str(error)
     lookups = [
         f"select '{tag}:' || ({index_key}) as blocking_key, person_record_id "
         f"from {INDEX_TABLE} where ({index_key}) is not null"
@@ -563,6 +572,7 @@ def prepare_published(con: duckdb.DuckDBPyConnection, build_alias: str = "build"
     con.execute(f"create temp table resolve_input as {_input_select()} limit 0").fetchall()
     con.execute(settings["standardise_sql"]).fetchall()
     con.execute("drop table resolve_input").fetchall()
+    return None
 
 
 def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -651,6 +661,17 @@ class Resolver:
         self.con.execute(f"set threads = {int(threads)}").fetchall()
         # staging's phone rule is a Python UDF (c360.dbt_plugin registers it for dbt)
         phones.register_duckdb_udfs(self.con)
+        if self._exists(MODEL_TABLE):
+            # the model first: a publication whose model resolve cannot score has no keys
+            ((path, model_json),) = self.con.execute(
+                f"select model_path, model_json from {MODEL_TABLE}"
+            ).fetchall()
+            try:
+                self.model = load_model(json.loads(model_json))
+            except UnsupportedForm as error:
+                raise ResolveError(
+                    f"model {path} (published with {self.db_path}): {error}"
+                ) from error
         missing = [
             table for table in (*PUBLISHED_TABLES, "customer_id_aliases") if not self._exists(table)
         ]
@@ -662,13 +683,6 @@ class Resolver:
         self.settings = settings_of(self.con)
         self.threshold = float(self.settings["match_threshold"])
         self.max_cluster_size = int(self.settings["max_cluster_size"])
-        ((path, model_json),) = self.con.execute(
-            f"select model_path, model_json from {MODEL_TABLE}"
-        ).fetchall()
-        try:
-            self.model = load_model(json.loads(model_json))
-        except UnsupportedForm as error:
-            raise ResolveError(f"model {path} (published with {self.db_path}): {error}") from error
         self.contradicting = {
             name: {g for g, label in self.model.labels[name].items() if label in labels}
             for name, labels in CONTRADICTING_LEVELS.items()
