@@ -1,11 +1,11 @@
 """Incremental linkage through real dbt builds of one warehouse (docs/identity-over-time.md).
 
 Generated data built with the CRM contacts and support tickets created last held out; then
-they arrive, one existing contact changes its email and another is deleted upstream, and the
-next build is incremental: it scores and re-clusters only what changed. Its pairs, clusters
-and customer ids equal those of a full identity step with the same frozen frequencies (var
-identity_full_refresh); an identical rebuild scores and re-clusters nothing; the log says
-which path ran and why.
+they arrive, one existing contact changes its email and another is deleted upstream, a build
+stops after scoring them (before clustering), and the next build is incremental: it scores
+and re-clusters only what changed. Its pairs, clusters and customer ids equal those of a
+full identity step with the same frozen frequencies (var identity_full_refresh); an
+identical rebuild scores and re-clusters nothing; the log says which path ran and why.
 """
 
 from __future__ import annotations
@@ -121,6 +121,17 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     changed["email"] = "changed." + changed["email"]
     write_rows(raw, "crm_contacts", fields, contacts)
     retire_contacts(raw, {removed["contact_id"]})
+    # a build that stops after scoring, before clustering: the next one must still be right
+    stopped = dbt(
+        "run",
+        "-s",
+        "+int_person_pairs_scored",
+        raw_path=raw,
+        db_path=db,
+        work_dir=work / "stopped",
+    )
+    assert stopped.returncode == 0, stopped.stdout[-4000:]
+    logs["stopped"] = stopped.stdout
     incremental = build("incremental")
     identical = build("identical")
     full_step = build("full_step", "--vars", "{identity_full_refresh: true}")
@@ -152,7 +163,12 @@ def test_new_changed_and_removed_records_are_scored_and_reclustered_incrementall
     scoring = next(line for line in lines if line.startswith("identity scoring"))
     # the held-out records and the changed one are new; the removed one only loses pairs
     assert scoring.startswith(f"identity scoring: incremental ({held + 1} new or changed")
-    assert scoring.endswith("2 records' stored pairs dropped)")
+    # the stopped build's pairs of the same records are dropped before they are scored again
+    stopped = identity_lines(builds["logs"]["stopped"])[0]
+    assert stopped.startswith(f"identity scoring: incremental ({held + 1} new or changed")
+    assert stopped.endswith("2 records' stored pairs dropped)")
+    dropped = int(re.search(r"(\d+) records' stored pairs dropped", scoring).group(1))
+    assert dropped > 2
     clustering = next(line for line in lines if line.startswith("identity clustering"))
     assert clustering.startswith("identity clustering: incremental, re-clustered")
     reclustered = int(re.search(r"re-clustered (\d+) of (\d+)", clustering).group(1))

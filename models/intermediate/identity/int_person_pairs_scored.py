@@ -67,10 +67,11 @@ def model(dbt, session):
     log = AdapterLogger("c360")
     if reason is not None:
         log.info(f"identity scoring: full ({reason})")
-        if dbt.is_incremental:
+        if dbt.is_incremental and state is not None:
             # the clustering state no longer describes the stored pairs: without it the
             # next build scores in full again even if this one stops before appending
             session.execute(f"delete from {clustered}")
+        if dbt.is_incremental:
             session.execute(f"delete from {dbt.this}")
         return score_pairs(records, threshold=threshold, model_path=path, tf_tables=tf)
 

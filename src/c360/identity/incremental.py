@@ -162,6 +162,8 @@ def _frequency_rows(kind, column, terms, frequencies, counts, person_records) ->
 
 def frequencies_version(frequencies: pa.Table) -> str:
     versions = set(frequencies.column("frequencies_version").to_pylist())
+    if not versions:  # no person records had anything to count
+        return "none"
     if len(versions) != 1:
         raise ValueError(
             f"int_identity_frequencies holds {len(versions)} versions, expected one:"
@@ -205,15 +207,9 @@ def stable_mask(
     ids: pa.Array, fingerprints: pa.Array, previous_ids: pa.Array, previous_fingerprints: pa.Array
 ) -> np.ndarray:
     """Per current record: was it in the previous state with the same fingerprint?"""
-    position = pc.index_in(ids, value_set=previous_ids)
-    found = np.asarray(pc.is_valid(position).to_numpy(zero_copy_only=False), bool)
-    stable = np.zeros(len(ids), bool)
-    if found.any():
-        at = pc.fill_null(position, 0).to_numpy(zero_copy_only=False)
-        previous = pc.take(previous_fingerprints, pa.array(at)).to_numpy(zero_copy_only=False)
-        current = np.asarray(fingerprints.to_pylist(), dtype=object)
-        stable = found & (previous == current)
-    return stable
+    at = pc.index_in(ids, value_set=previous_ids)
+    same = pc.equal(pc.take(previous_fingerprints, at), fingerprints)
+    return np.asarray(pc.fill_null(same, False).to_numpy(zero_copy_only=False), bool)
 
 
 def edge_digests(
@@ -235,32 +231,37 @@ def edge_digests(
 # --- affected components --------------------------------------------------------------
 
 
-def components(ids: pa.Array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def components(ids: pa.Array, left: np.ndarray, right: np.ndarray) -> pa.Array:
     """Per record (ids in key order): the smallest key of its connected component."""
-    label = connected_components(len(ids), left, right)
-    return np.asarray(ids.to_pylist(), dtype=object)[label]
+    return ids.take(pa.array(connected_components(len(ids), left, right)))
 
 
 def affected_records(
-    component: np.ndarray,
+    component: pa.Array,
     seeds: np.ndarray,
-    previous_component: np.ndarray,
-    removed_components: Iterable[str],
+    previous_component: pa.Array,
+    removed_components: pa.Array,
 ) -> np.ndarray:
     """Boolean per current record: must it be re-clustered?
 
     component: its component now (strong edges and must-links); seeds: it is new, changed
     or its deterministic edges or overrides changed; previous_component: its component in
-    the previous state (None for a new record); removed_components: the previous
+    the previous state (NULL for a new record); removed_components: the previous
     components of the records that are gone. Every record of a component now holding a
     seed or a record of an old component that held a seed or a gone record is affected.
     Any other component is unchanged: all its edges join stable records, so it was a
     component before, exactly, and the guards decide it as they did.
     """
-    hit_before = set(previous_component[seeds].tolist()) | set(removed_components)
-    hit_before.discard(None)
-    base = seeds | np.isin(previous_component, list(hit_before)) if hit_before else seeds.copy()
-    return np.isin(component, np.unique(component[base]))
+    seeds = pa.array(seeds, pa.bool_())
+    hit_before = pa.concat_arrays(
+        [
+            previous_component.filter(seeds).drop_null().cast(pa.string()),
+            removed_components.cast(pa.string()),
+        ]
+    ).unique()
+    base = pc.or_(seeds, pc.fill_null(pc.is_in(previous_component, value_set=hit_before), False))
+    hit_now = component.filter(base).unique()
+    return np.asarray(pc.is_in(component, value_set=hit_now).to_numpy(zero_copy_only=False), bool)
 
 
 def strong_edges(pairs: pa.Table, ids: pa.Array, threshold: float) -> tuple[np.ndarray, ...]:
@@ -352,15 +353,14 @@ def cluster_step(
         )
         seeds = ~(stable & same_digest)
         at = pc.index_in(ids, value_set=previous_ids)
-        previous_component = np.asarray(
-            pc.take(previous.column("identity_component"), at).to_pylist(), dtype=object
-        )
+        previous_components = previous.column("identity_component").combine_chunks()
         gone = pc.invert(pc.is_in(previous_ids, value_set=ids))
-        removed_components = previous.column("identity_component").filter(gone).to_pylist()
-        affected = affected_records(component, seeds, previous_component, removed_components)
-        delete = pa.concat_arrays(
-            [previous_ids.filter(gone), ids.filter(pa.array(affected & ~pd_isnull(at)))]
+        removed_components = previous_components.filter(gone)
+        affected = affected_records(
+            component, seeds, pc.take(previous_components, at), removed_components
         )
+        # the stored rows of the affected records and of the records gone
+        delete = pa.concat_arrays([previous_ids.filter(gone), ids.filter(pa.array(affected))])
         stats = {"seeds": int(seeds.sum()), "removed": len(removed_components)}
     index = pa.array(np.flatnonzero(affected))
     part = records.take(index)
@@ -386,7 +386,7 @@ def cluster_step(
             clustered.column("cluster_confidence"),
             fingerprints.take(index),
             digests.take(index),
-            pa.array(component[affected].tolist(), pa.string()),
+            component.filter(pa.array(affected)),
             pa.array([version] * rows, pa.string()),
             pa.array([build_id] * rows, pa.string()),
         ],
@@ -394,10 +394,6 @@ def cluster_step(
     )
     stats.update(reclustered=rows, records=len(ids))
     return out, delete, stats
-
-
-def pd_isnull(array: pa.Array) -> np.ndarray:
-    return np.asarray(pc.is_null(array).to_numpy(zero_copy_only=False), bool)
 
 
 def running_build(session) -> str:
