@@ -205,3 +205,22 @@ def test_frozen_tf_tables_decide_the_scores_not_the_records_scored() -> None:
     in_part = {k: v for k, v in scores(full).items() if k in scores(frozen)}
     assert scores(frozen) == in_part  # the same pair scores the same with more records
     assert scores(own) != scores(frozen)  # TF derived from the records scored would move it
+
+
+def test_the_bench_holds_out_the_latest_crm_contacts_and_tickets(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from c360.identity.incremental_bench import hold_out
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for table in ("crm_contacts", "support_tickets", "shop_orders"):
+        pq.write_table(
+            pa.table({"id": [f"{table}{i}" for i in range(10)], "created_at": list(range(10))}),
+            raw / f"{table}.parquet",
+        )
+    held = hold_out(raw, tmp_path / "before", 0.2)
+    assert held == {"crm_contacts": 2, "support_tickets": 2}
+    kept = pq.read_table(tmp_path / "before" / "crm_contacts.parquet")
+    assert sorted(kept.column("created_at").to_pylist()) == list(range(8))
+    assert (tmp_path / "before" / "shop_orders.parquet").is_symlink()
