@@ -224,3 +224,33 @@ def test_the_bench_holds_out_the_latest_crm_contacts_and_tickets(tmp_path: Path)
     kept = pq.read_table(tmp_path / "before" / "crm_contacts.parquet")
     assert sorted(kept.column("created_at").to_pylist()) == list(range(8))
     assert (tmp_path / "before" / "shop_orders.parquet").is_symlink()
+
+
+def test_assigning_ids_to_the_reclustered_part_only_appends_what_a_full_assignment_does() -> None:
+    import datetime as dt
+
+    from c360.identity.stable_ids import LINEAGE_SCHEMA, next_lineage
+
+    def clustered(rows: list[tuple[str, str]]) -> pa.Table:
+        return pa.table(
+            {
+                "person_record_id": [r for r, _ in rows],
+                "customer_id": [c for _, c in rows],
+                "cluster_confidence": [1.0] * len(rows),
+            }
+        )
+
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    first = clustered([("a", "A"), ("b", "A"), ("c", "C"), ("d", "D"), ("e", "D"), ("g", "G")])
+    lineage = next_lineage(LINEAGE_SCHEMA.empty_table(), first, "b1", at)
+    # c joins a and b, f is new, g is gone; d and e are untouched
+    second = clustered([("a", "A"), ("b", "A"), ("c", "A"), ("d", "D"), ("e", "D"), ("f", "F")])
+    full = next_lineage(lineage, second, "b2", at)
+    part = next_lineage(lineage, second, "b2", at, reclustered=pa.array(["a", "b", "c", "f"]))
+    order = [
+        ("row_kind", "ascending"),
+        ("person_record_id", "ascending"),
+        ("customer_id", "ascending"),
+    ]
+    assert full.num_rows > 0
+    assert part.sort_by(order).to_pylist() == full.sort_by(order).to_pylist()

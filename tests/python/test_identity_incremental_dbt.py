@@ -198,6 +198,15 @@ def test_the_incremental_step_equals_a_full_one_with_the_same_frequencies(builds
     assert pairs(incremental) == pairs(full_step)
     assert clusters(incremental) == clusters(full_step)
     assert customer_ids(incremental) == customer_ids(full_step)
+    # the incremental build assigned ids to its re-clustered part only; the full step,
+    # assigning every record, finds nothing to change
+    last = query(full_step, "select invocation_id from ops.build_runs order by started_at desc")
+    appended = query(
+        full_step,
+        "select count(*) from intermediate.int_customer_id_lineage"
+        f" where build_id = '{last[0][0]}'",
+    )
+    assert appended == [(0,)]
 
 
 def test_an_identical_rebuild_scores_and_reclusters_nothing(builds: dict) -> None:

@@ -21,6 +21,7 @@ def model(dbt, session):
         delete_rows,
         frequencies_version,
         identity_version,
+        model_digest,
         sibling,
         stable_mask,
         stored_table,
@@ -47,6 +48,14 @@ def model(dbt, session):
         .read_all()
     )
     tf = tf_lookups(frequencies, records.schema)
+    log = AdapterLogger("c360")
+    if set(frequencies.column("model_digest").to_pylist()) - {model_digest(path)}:
+        # int_identity_frequencies was not rebuilt since the model changed (a selection
+        # without it): Splink derives any TF table it lacks, the step is a full one
+        log.warning(
+            "identity scoring: the frozen frequencies were computed for another model file;"
+            " build int_identity_frequencies to recompute them"
+        )
     clustered = sibling(dbt.this, "int_person_records_clustered")
     state = stored_table(
         session,
@@ -64,7 +73,6 @@ def model(dbt, session):
         reason = "no clustering state stored"
     elif set(state.column("identity_version").to_pylist()) != {version}:
         reason = "the identity version changed (model, frequencies, thresholds or code)"
-    log = AdapterLogger("c360")
     if reason is not None:
         log.info(f"identity scoring: full ({reason})")
         if dbt.is_incremental and state is not None:
