@@ -204,20 +204,27 @@ def name_counts(frequencies: pa.Table) -> dict[str, int]:
 
 
 def stable_mask(
-    ids: pa.Array, fingerprints: pa.Array, previous_ids: pa.Array, previous_fingerprints: pa.Array
+    ids: pa.Array,
+    fingerprints: pa.Array,
+    previous_ids: pa.Array,
+    previous_fingerprints: pa.Array,
+    at: pa.Array | None = None,
 ) -> np.ndarray:
-    """Per current record: was it in the previous state with the same fingerprint?"""
-    at = pc.index_in(ids, value_set=previous_ids)
+    """Per current record: was it in the previous state with the same fingerprint?
+    at: pc.index_in(ids, previous_ids) when the caller has it (one hash table of millions
+    of keys is the cost of this function)."""
+    if at is None:
+        at = pc.index_in(ids, value_set=previous_ids)
     same = pc.equal(pc.take(previous_fingerprints, at), fingerprints)
     return np.asarray(pc.fill_null(same, False).to_numpy(zero_copy_only=False), bool)
 
 
 def edge_digests(
-    ids: list[str],
+    ids: list[str] | pa.Array,
     deterministic: Iterable[tuple[str, str]],
     must_link: Iterable[tuple[str, str]],
     cannot_link: Iterable[tuple[str, str]],
-) -> list[str]:
+) -> pa.Array:
     """Per record: a digest of its deterministic edges and override rows (partner and kind),
     '' when it has none. A record whose digest changed is re-clustered with its component."""
     partners: dict[str, list[str]] = defaultdict(list)
@@ -225,7 +232,11 @@ def edge_digests(
         for a, b in pairs:
             partners[a].append(f"{kind}:{b}")
             partners[b].append(f"{kind}:{a}")
-    return [digest(sorted(partners[i])) if i in partners else "" for i in ids]
+    # only the few records with partners are hashed; the others are looked up, not looped
+    named = pa.array(list(partners), pa.string())
+    digests = pa.array([digest(sorted(found)) for found in partners.values()], pa.string())
+    at = pc.index_in(pa.array(ids, pa.string()), value_set=named)
+    return pc.fill_null(pc.take(digests, at), "")
 
 
 # --- affected components --------------------------------------------------------------
@@ -271,8 +282,15 @@ def strong_edges(pairs: pa.Table, ids: pa.Array, threshold: float) -> tuple[np.n
     if "is_contradictory" in pairs.column_names:
         keep = pc.and_(keep, pc.invert(pc.fill_null(pairs.column("is_contradictory"), False)))
     strong = pairs.filter(keep)
-    left = pc.index_in(strong.column("person_record_id_l"), value_set=ids)
-    right = pc.index_in(strong.column("person_record_id_r"), value_set=ids)
+    # both ends in one lookup: index_in builds its hash table of the ids per call
+    ends = pc.index_in(
+        pa.chunked_array(
+            strong.column("person_record_id_l").chunks + strong.column("person_record_id_r").chunks,
+            pa.string(),
+        ),
+        value_set=ids,
+    ).combine_chunks()
+    left, right = ends[: strong.num_rows], ends[strong.num_rows :]
     known = pc.and_(pc.is_valid(left), pc.is_valid(right))
     return (
         left.filter(known).to_numpy(zero_copy_only=False).astype(np.int64),
@@ -333,7 +351,7 @@ def cluster_step(
     """
     ids = records.column("person_record_id").combine_chunks()
     fingerprints = records.column("record_fingerprint").combine_chunks()
-    digests = pa.array(edge_digests(ids.to_pylist(), deterministic, must_link, cannot_link))
+    digests = edge_digests(ids, deterministic, must_link, cannot_link)
     left, right = strong_edges(pairs, ids, threshold)
     must_left, must_right = positions(ids, must_link)
     component = components(
@@ -345,14 +363,18 @@ def cluster_step(
         stats = {"seeds": len(ids), "removed": 0}
     else:
         previous_ids = previous.column("person_record_id").combine_chunks()
+        at = pc.index_in(ids, value_set=previous_ids)
         stable = stable_mask(
-            ids, fingerprints, previous_ids, previous.column("record_fingerprint").combine_chunks()
+            ids,
+            fingerprints,
+            previous_ids,
+            previous.column("record_fingerprint").combine_chunks(),
+            at,
         )
         same_digest = stable_mask(
-            ids, digests, previous_ids, previous.column("edge_digest").combine_chunks()
+            ids, digests, previous_ids, previous.column("edge_digest").combine_chunks(), at
         )
         seeds = ~(stable & same_digest)
-        at = pc.index_in(ids, value_set=previous_ids)
         previous_components = previous.column("identity_component").combine_chunks()
         gone = pc.invert(pc.is_in(previous_ids, value_set=ids))
         removed_components = previous_components.filter(gone)
