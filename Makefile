@@ -27,7 +27,7 @@ BENCH_DATA ?= bench/data
 BENCH_ARGS ?=
 BENCH_DIFFICULTY = $(if $(filter command line environment,$(origin DIFFICULTY)),$(DIFFICULTY),default hard)
 
-.PHONY: setup build publish export-audiences report test lint pytest unit generate docs sample train train-churn evaluate bench sar clean
+.PHONY: setup build publish resolve export-audiences report test lint pytest unit generate docs sample train train-churn evaluate bench sar clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ build: setup
 ## publish: the marts of the last build, if it passed completely, swapped into $(C360_SERVING_PATH)
 publish: setup
 	$(BIN)/python -m c360.publish --db $(C360_DUCKDB_PATH) --to $(C360_SERVING_PATH)
+
+## resolve: one incoming record against the published warehouse (RESOLVE_ARGS, e.g.
+## --email ada@example.com --name "Ada Lovelace" --profile; --bench 1000 times it)
+RESOLVE_ARGS ?= --help
+resolve: setup
+	$(BIN)/python -m c360.identity.resolve --db $(C360_SERVING_PATH) $(RESOLVE_ARGS)
 
 ## export-audiences: one file per audience from the published warehouse only (AUDIENCE_FORMAT, AUDIENCE_DIR)
 AUDIENCE_FORMAT ?= parquet

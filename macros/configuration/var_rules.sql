@@ -22,6 +22,8 @@
         'identity_model_path': {'kind': 'pattern', 'pattern': '(.+[.]json)?',
             'means': 'empty (the committed model) or the path of a model JSON written by make train'},
         'identity_restart_customer_ids': {'kind': 'boolean'},
+        'identity_full_refresh': {'kind': 'boolean'},
+        'identity_frequencies_max_growth': {'kind': 'number', 'min': 0},
         'earliest_birth_date': {'kind': 'date'},
         'as_of_date': {'kind': 'date_or_empty'},
         'reporting_currency': {'kind': 'pattern', 'pattern': '[A-Z]{3}',

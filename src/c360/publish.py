@@ -12,6 +12,8 @@ Three promises (README, "Reliability"):
   into a new file. Staging and intermediate hold raw copies of the exports, including
   the records of people who asked to be erased (the marts drop them); a new file, not a
   copy with schemas dropped, because DuckDB leaves dropped data in free blocks.
+- What near-real-time resolve needs is added to the copy: the keys of the blocking rules
+  of the model the build used, term frequencies and indexes (c360.identity.resolve).
 - Readers never see a half-written file: it is written beside the serving path and
   renamed over it. A connection opened before the rename keeps reading the old file
   until it reconnects; `<serving>.publication.json` and the table `warehouse_publication`
@@ -30,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from c360.identity.resolve import prepare_published
 
 PUBLISHED_SCHEMA = "main"
 PUBLICATION_TABLE = "warehouse_publication"
@@ -102,6 +106,16 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f'create table "{name}" as select * from build.{PUBLISHED_SCHEMA}."{name}"')
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select 1 from information_schema.tables where table_catalog = current_database() "
+            "and table_name = $1",
+            [name],
+        ).fetchall()
+    )
+
+
 def publish(build_path: Path, serving_path: Path) -> Path:
     """Publish the marts of `build_path` to `serving_path` atomically; returns the serving path."""
     if not build_path.is_file():
@@ -122,6 +136,10 @@ def publish(build_path: Path, serving_path: Path) -> Path:
         with duckdb.connect(str(staging)) as con:
             con.execute(f"attach '{build_path}' as build (read_only)")
             _copy_marts(con)
+            if _has_table(con, "resolve_configuration"):
+                # near-real-time resolve's keys and indexes, from the model the build used;
+                # a model resolve cannot score leaves resolve refusing, not readers waiting
+                prepare_published(con)
             con.execute(
                 f"create table {PUBLICATION_TABLE} as select "
                 "cast($publication_id as varchar) as publication_id, "

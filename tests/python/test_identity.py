@@ -7,6 +7,7 @@ import gc
 import random
 
 import pyarrow as pa
+import pytest
 
 from c360.identity.clustering import (
     cluster_records,
@@ -686,6 +687,61 @@ def test_training_never_crashes_on_records_with_almost_nothing(tmp_path) -> None
         assert "no comparison has data" in str(error)
     else:
         raise AssertionError("training on records without any identifier must say so")
+
+
+def test_u_of_an_email_is_counted_over_pairs_of_different_people() -> None:
+    from c360.identity.splink_settings import comparisons
+    from c360.identity.train import different_people_u
+
+    saved = {c.create_comparison_dict("duckdb")["output_column_name"]: c for c in comparisons()}
+    email = saved["email_key"].create_comparison_dict("duckdb")
+    phone = saved["phone_e164"].create_comparison_dict("duckdb")
+
+    def person(rid: str, first: str, born: dt.date | None, email: str) -> dict:
+        return {
+            "person_record_id": rid,
+            "first_name_canonical": first,
+            "birth_date": born,
+            "email_key": email,
+        }
+
+    rows = person_records(
+        # one person's two records share her email: a match, not evidence about u
+        person("a1", "ann", D1, "ann@x.com"),
+        person("a2", "ann", D1, "ann@x.com"),
+        # a couple sharing a family email: different people at the exact level
+        person("b1", "bob", dt.date(1970, 2, 2), "family@x.com"),
+        person("c1", "cat", dt.date(1975, 3, 3), "family@x.com"),
+        person("d1", "dan", dt.date(1990, 4, 4), "dan@x.com"),
+        # different people with one numbered handle at two providers
+        person("f1", "fay", dt.date(1980, 5, 5), "kim.lee77@a.com"),
+        person("g1", "gus", dt.date(1981, 6, 6), "kimlee77@b.com"),
+        # without a birth date nobody can say who this is: left out of the count
+        person("e1", "eve", None, "family@x.com"),
+    )
+    # 21 pairs among the 7 countable records, less ann with herself: 20 of different people
+    assert different_people_u(rows, email, min_pairs=1) == ([1 / 20, 1 / 20, 18 / 20], 2)
+    assert different_people_u(rows, email, min_pairs=3) is None
+    assert different_people_u(rows, phone, min_pairs=1) is None
+
+
+def test_training_counts_email_u_instead_of_sampling_it(tmp_path) -> None:
+    from c360.identity.train import train
+
+    # households of two different people sharing an email, beside each person's own records
+    records = population(600, seed=8)
+    rows = records.to_pylist()
+    for i in range(0, 120, 2):
+        rows[i + 1]["email_key"] = rows[i]["email_key"] = f"family{i}@mail.com"
+    model, report = train(person_records(*rows), tmp_path / "model.json")
+    sampled, counted, pairs = report.counted_u["email_key"]
+    assert pairs >= 10 and counted < sampled
+    email = next(c for c in model["comparisons"] if c["output_column_name"] == "email_key")
+    exact, handle, _ = email["comparison_levels"][1:]
+    assert exact["u_probability"] == counted
+    # no two different people share a numbered handle here: one pair's share
+    assert 0 < handle["u_probability"] < counted
+    assert sum(lv["u_probability"] for lv in email["comparison_levels"][1:]) == pytest.approx(1)
 
 
 def test_reviewers_labels_estimate_m(tmp_path) -> None:

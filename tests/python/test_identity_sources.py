@@ -20,7 +20,13 @@ import pytest
 
 from c360.datagen import generate
 from c360.datasets import febrl
-from c360.identity.evaluate import cluster_metrics, evaluate_labels, read_truth
+from c360.identity.evaluate import (
+    cluster_metrics,
+    evaluate,
+    evaluate_labels,
+    match_threshold,
+    read_truth,
+)
 from c360.identity.naive import febrl_example_clusters
 from c360.identity.train import RECORDS_SQL, read_labels, train
 from conftest import dbt, project_copy, query
@@ -226,6 +232,25 @@ def test_reviewers_labels_feed_train_and_evaluate(febrl1: dict, tmp_path: Path) 
     assert evaluation["suggested_threshold"] in evaluation["thresholds"]
     best = evaluation["thresholds"][evaluation["suggested_threshold"]]
     assert best["f1"] == max(m["f1"] for m in evaluation["thresholds"].values())
+
+
+def test_evaluate_takes_the_threshold_the_build_used(febrl1: dict) -> None:
+    # a build run with --vars '{identity_match_threshold: ...}': make evaluate
+    # EVALUATE_ARGS="--threshold ..." re-clusters the unguarded pairs at that threshold
+    truth = febrl1["raw"] / "truth_person_records.csv"
+    default = evaluate(febrl1["db"], truth, naive=False)["same_pairs_no_guards"]
+    assert (
+        default
+        == evaluate(febrl1["db"], truth, naive=False, threshold=match_threshold())[
+            "same_pairs_no_guards"
+        ]
+    )
+    strict = evaluate(febrl1["db"], truth, naive=False, threshold=0.9999)["same_pairs_no_guards"]
+    assert strict["pairwise_recall"] < default["pairwise_recall"]
+    assert evaluate_labels(febrl1["db"])["build_threshold"] == match_threshold()
+    assert evaluate_labels(febrl1["db"], build_threshold=0.9)["build_threshold"] == 0.9
+    with pytest.raises(ValueError, match=r"--threshold 1\.5"):
+        evaluate(febrl1["db"], truth, naive=False, threshold=1.5)
 
 
 def blank(folder: Path, table: str, *columns: str) -> None:

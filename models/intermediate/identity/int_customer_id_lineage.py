@@ -18,6 +18,8 @@ def model(dbt, session):
     )
     import datetime as dt
 
+    import pyarrow.compute as pc
+
     from c360.churn.registry import parse_flag
     from c360.identity.stable_ids import LINEAGE_SCHEMA, next_lineage
 
@@ -58,12 +60,21 @@ def model(dbt, session):
             .arrow()
             .read_all()
         )
+    clustered = (
+        dbt.ref("int_person_records_clustered")
+        .project("person_record_id, customer_id, cluster_confidence, clustered_in_build")
+        .arrow()
+        .read_all()
+    )
+    # the records the incremental clustering re-clustered since the lineage's last build
+    # (a build that stopped before this model leaves its re-clustered records unseen too):
+    # only they and the records gone are assigned ids, everything else keeps its id
+    seen = pc.is_in(
+        clustered.column("clustered_in_build"), value_set=lineage.column("build_id").unique()
+    )
     return next_lineage(
         lineage,
-        dbt.ref("int_person_records_clustered")
-        .project("person_record_id, customer_id, cluster_confidence")
-        .arrow()
-        .read_all(),
+        clustered.drop_columns(["clustered_in_build"]),
         build_id,
         built_at,
         must_link=pairs_of(dbt.ref("identity_must_link")),
@@ -72,4 +83,5 @@ def model(dbt, session):
         restart=parse_flag(
             "var identity_restart_customer_ids", dbt.config.get("restart_customer_ids")
         ),
+        reclustered=clustered.column("person_record_id").filter(pc.invert(seen)),
     )

@@ -3,6 +3,8 @@
     of identity resolution. Retired CRM contacts are left out (they feed no
     profile). A guest checkout is a person record of its own (source_system
     shop_guest, keyed by order_id) carrying only an email and a postal code.
+    An email or phone that nameless records carry at many postal codes is a
+    placeholder (is_nameless_placeholder) and is nulled on them.
 #}
 with
 
@@ -71,6 +73,15 @@ keyed as (
     from unioned
 ),
 
+-- staging's junk rule counts names, so it cannot see a placeholder on guest checkouts
+placeholders_flagged as (
+    select
+        *,
+        {{ is_nameless_placeholder('email_key') }} as is_email_placeholder,
+        {{ is_nameless_placeholder('phone_e164') }} as is_phone_placeholder
+    from keyed
+),
+
 final as (
     select
         -- ids
@@ -85,8 +96,8 @@ final as (
         first_name_canonical,
         last_name_key,
         email,
-        email_key,
-        phone_e164,
+        case when not is_email_placeholder then email_key end as email_key,
+        case when not is_phone_placeholder then phone_e164 end as phone_e164,
         street_key,
         street_number,
         street_name_key,
@@ -102,7 +113,7 @@ final as (
         -- timestamps
         record_created_at,
         record_updated_at
-    from keyed
+    from placeholders_flagged
 )
 
 select * from final

@@ -601,6 +601,7 @@ def cluster_records(
     guarded: bool = True,
     split_components: bool = True,
     rules: GuardRules = ALL_RULES,
+    name_counts: dict[str, int] | None = None,
 ) -> tuple[pa.Table, Decisions]:
     """customer_id and confidence for every record, and counts of the guard decisions.
 
@@ -614,6 +615,9 @@ def cluster_records(
     union-find; the others are their connected component, which is exactly what the
     guarded pass would give them, at a fraction of the cost. split_components=False sends
     every record through the guarded pass (the reference the fast path is tested against).
+    name_counts: records per first name for the typo guard, frozen by the caller so that
+    clustering a part of the records decides as over all of them (default: counted over
+    `records`).
     """
     # records in key order: a record's position is its rank, which the customer id needs
     # (the smallest key of its cluster), and the result comes out sorted without a second
@@ -696,7 +700,11 @@ def cluster_records(
     if slow_index.size:
         subset = records.take(pa.array(slow_index))
         clusters = GuardedClusters(
-            subset, cannot, max_cluster_size, _name_counts(records, subset), rules
+            subset,
+            cannot,
+            max_cluster_size,
+            _name_counts(records, subset) if name_counts is None else name_counts,
+            rules,
         )
         for a, b in must:
             clusters.union(a, b, guarded=False)

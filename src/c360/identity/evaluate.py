@@ -1,7 +1,7 @@
 """Score customer ids against ground truth or reviewers' labels, beside plain Splink.
 
     python -m c360.identity.evaluate --db WAREHOUSE [--truth RAW_DIR/truth_person_records.csv]
-        [--baselines naive,febrl_example | --no-naive]
+        [--baselines naive,febrl_example | --no-naive] [--threshold T]
 
 With a truth file (generated data, FEBRL): pairwise precision/recall/F1 count co-clustered
 record pairs; B-cubed averages, per record, how much of its cluster is the same person
@@ -78,20 +78,26 @@ def cluster_metrics(predicted: pa.Table, truth: pa.Table) -> dict[str, float]:
     }
 
 
-def match_threshold() -> float:
-    """The build's var identity_match_threshold, read from dbt_project.yml (one source)."""
+def match_threshold(given: float | None = None) -> float:
+    """The threshold the build used: `given` (--threshold, for a build run with `--vars`),
+    else var identity_match_threshold as dbt_project.yml sets it. The warehouse does not
+    record the var, so a build with another value needs the option."""
+    if given is not None:
+        if not 0 < given <= 1:
+            raise ValueError(f"--threshold {given}: a match probability must be in (0, 1]")
+        return given
     project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
     return float(project["vars"]["identity_match_threshold"])
 
 
-def unguarded_clusters(db: Path, records: pa.Table) -> pa.Table:
+def unguarded_clusters(db: Path, records: pa.Table, threshold: float | None = None) -> pa.Table:
     """The build's own scored and deterministic pairs as plain connected components at the
     build's threshold: the same evidence without the guards, to show what they are worth."""
     from c360.identity.clustering import cluster_records
 
     with duckdb.connect(str(db), read_only=True) as con:
         pairs = con.sql(PAIRS_SQL).arrow().read_all()
-    clustered, _ = cluster_records(records, pairs, match_threshold(), guarded=False)
+    clustered, _ = cluster_records(records, pairs, match_threshold(threshold), guarded=False)
     return clustered.select(["person_record_id", "customer_id"])
 
 
@@ -109,13 +115,17 @@ def read_truth(path: Path) -> pa.Table:
 
 
 def evaluate(
-    db: Path, truth_path: Path, naive: bool = True, baselines: tuple[str, ...] | None = None
+    db: Path,
+    truth_path: Path,
+    naive: bool = True,
+    baselines: tuple[str, ...] | None = None,
+    threshold: float | None = None,
 ) -> dict[str, dict[str, float]]:
     """Metrics of the build's customer_identifiers, of its pairs without guards and of plain
     Splink set-ups (c360.identity.naive; `naive` alone means ("naive",)) on the same
     records; each baseline also carries `seconds`, its wall time as a script of its own
     (Python start, imports, training, prediction, clustering). The naive one is reported
-    as naive_splink, others as splink_<set-up>."""
+    as naive_splink, others as splink_<set-up>. `threshold`: the build's (match_threshold)."""
     from c360.identity.naive import timed_naive_clusters
 
     if baselines is None:
@@ -125,7 +135,9 @@ def evaluate(
         ours = con.sql(IDENTIFIERS_SQL).arrow().read_all()
         records = con.sql(records_sql()).arrow().read_all()
     results = {"customer_360": cluster_metrics(ours, truth)}
-    results["same_pairs_no_guards"] = cluster_metrics(unguarded_clusters(db, records), truth)
+    results["same_pairs_no_guards"] = cluster_metrics(
+        unguarded_clusters(db, records, threshold), truth
+    )
     for setup in baselines:
         clusters, seconds = timed_naive_clusters(records, setup)
         name = "naive_splink" if setup == "naive" else f"splink_{setup}"
@@ -166,7 +178,9 @@ def label_metrics(clusters: dict[str, str], labels: list[tuple[str, str, bool]])
     }
 
 
-def evaluate_labels(db: Path, thresholds: tuple[float, ...] = SWEEP_THRESHOLDS) -> dict:
+def evaluate_labels(
+    db: Path, thresholds: tuple[float, ...] = SWEEP_THRESHOLDS, build_threshold: float | None = None
+) -> dict:
     """The build and the model + guards without overrides, on reviewers' labelled pairs.
 
     The labels come from the review queue, the uncertain band: figures on them are those
@@ -174,7 +188,7 @@ def evaluate_labels(db: Path, thresholds: tuple[float, ...] = SWEEP_THRESHOLDS) 
     so it agrees with them by construction; the sweep re-clusters the build's scored and
     deterministic pairs with the guards and no override at each threshold, which is what
     the model alone decides, and suggests the threshold with the best F1 (the higher one
-    on a tie: precision first)."""
+    on a tie: precision first). `build_threshold`: the build's (match_threshold)."""
     from c360.identity.clustering import GUARD_COLUMNS, cluster_records
 
     with duckdb.connect(str(db), read_only=True) as con:
@@ -186,7 +200,11 @@ def evaluate_labels(db: Path, thresholds: tuple[float, ...] = SWEEP_THRESHOLDS) 
         build = dict(con.sql(IDENTIFIERS_SQL).fetchall())
         records = con.sql(records_sql(GUARD_COLUMNS)).arrow().read_all()
         pairs = con.sql(PAIRS_SQL).arrow().read_all()
-    result = {"build": label_metrics(build, labels), "thresholds": {}}
+    result = {
+        "build": label_metrics(build, labels),
+        "build_threshold": match_threshold(build_threshold),
+        "thresholds": {},
+    }
     for threshold in thresholds:
         clustered, _ = cluster_records(records, pairs, threshold)
         clusters = dict(
@@ -226,7 +244,7 @@ def print_label_metrics(result: dict) -> None:
         )
     print(
         f"suggested identity_match_threshold: {result['suggested_threshold']} "
-        f"(build uses {match_threshold()})"
+        f"(build uses {result['build_threshold']})"
     )
 
 
@@ -253,14 +271,22 @@ def main(argv: list[str] | None = None) -> None:
         default="naive",
         help="comma-separated plain Splink set-ups to run beside (naive, febrl_example)",
     )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="identity_match_threshold the build used, when set with --vars "
+        "(default: dbt_project.yml's)",
+    )
     args = parser.parse_args(argv)
+    threshold = match_threshold(args.threshold)
     if args.truth is not None and args.truth.is_file():
         baselines = () if args.no_naive else tuple(filter(None, args.baselines.split(",")))
-        print_metrics(evaluate(args.db, args.truth, baselines=baselines))
+        print(f"match threshold {threshold}")
+        print_metrics(evaluate(args.db, args.truth, baselines=baselines, threshold=threshold))
     else:
         where = f" at {args.truth}" if args.truth is not None else ""
         print(f"no truth file{where}: scoring against reviewers' labels")
-    print_label_metrics(evaluate_labels(args.db))
+    print_label_metrics(evaluate_labels(args.db, build_threshold=threshold))
 
 
 if __name__ == "__main__":

@@ -96,14 +96,51 @@ def splink_connection(threads: int = 2) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def linker_for(records: pa.Table, model: str | dict, threads: int = 2) -> Linker:
-    """A Linker over `records` (only the matching columns) on its own connection."""
+def linker_for(
+    records: pa.Table,
+    model: str | dict,
+    threads: int = 2,
+    tf_tables: dict[str, pa.Table] | None = None,
+) -> Linker:
+    """A Linker over `records` (only the matching columns) on its own connection, with the
+    given term-frequency tables registered (otherwise Splink derives them from `records`)."""
     missing = [c for c in MATCH_COLUMNS if c not in records.column_names]
     if missing:
         raise ValueError(f"person records lack column(s) {', '.join(missing)} needed by Splink")
     db_api = DuckDBAPI(connection=splink_connection(threads))
     frame = db_api.register(records.select(MATCH_COLUMNS), table_name="person_records")
-    return Linker(frame, model, log_level=logging.WARNING)
+    linker = Linker(frame, model, log_level=logging.WARNING)
+    for column, table in (tf_tables or {}).items():
+        lookup = db_api.register(table, table_name=f"frozen_tf_{column}")
+        linker.table_management.register_term_frequency_lookup(lookup, column)
+    return linker
+
+
+def tf_columns(model: dict) -> list[str]:
+    """The columns a saved model adjusts by term frequency."""
+    found = {
+        level["tf_adjustment_column"]
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column")
+    }
+    return sorted(found)
+
+
+def compute_tf_tables(
+    records: pa.Table, model_path: Path = MODEL_PATH, threads: int = 2
+) -> dict[str, pa.Table]:
+    """Splink's term-frequency table ({column}, tf_{column}) of each of the model's TF
+    columns over `records`: what a build freezes so that adding records moves no score."""
+    model = json.loads(Path(model_path).read_text())
+    columns = tf_columns(model)
+    if not columns or records.num_rows == 0:
+        return {}
+    linker = linker_for(records, model, threads)
+    return {
+        column: linker.table_management.compute_tf_table(column).as_pyarrow_table()
+        for column in columns
+    }
 
 
 def comparison_column(comparison: dict) -> str:
@@ -203,14 +240,71 @@ def explain(pairs: pa.Table, labels: dict[str, dict[int, str]]) -> pa.Array:
 
 
 def score_pairs(
-    records: pa.Table, threshold: float = 0.05, model_path: Path = MODEL_PATH, threads: int = 2
+    records: pa.Table,
+    threshold: float = 0.05,
+    model_path: Path = MODEL_PATH,
+    threads: int = 2,
+    tf_tables: dict[str, pa.Table] | None = None,
 ) -> pa.Table:
-    """Pairs of person records with match probability >= threshold, with their evidence."""
+    """Pairs of person records with match probability >= threshold, with their evidence.
+
+    tf_tables (compute_tf_tables) freeze the term frequencies; without them Splink derives
+    them from `records`, so adding records would move the scores of old pairs."""
     if records.num_rows < 2:
         return PAIR_SCHEMA.empty_table()
     model = json.loads(Path(model_path).read_text())
-    linker = linker_for(records, model, threads)
+    linker = linker_for(records, model, threads, tf_tables)
     scored = linker.inference.predict(threshold_match_probability=threshold).as_pyarrow_table()
+    return _pairs_of(scored, model)
+
+
+def score_new_pairs(
+    existing: pa.Table,
+    new: pa.Table,
+    tf_tables: dict[str, pa.Table],
+    threshold: float = 0.05,
+    model_path: Path = MODEL_PATH,
+    threads: int = 2,
+) -> pa.Table:
+    """The pairs a full score_pairs over existing + new would add to those among `existing`:
+    new x existing (predict_between) and new x new (predict_within), scored with the frozen
+    tf_tables, in score_pairs' shape (the smaller record key on the left)."""
+    if new.num_rows == 0:
+        return PAIR_SCHEMA.empty_table()
+    model = json.loads(Path(model_path).read_text())
+    linker = linker_for(existing, model, threads, tf_tables)
+    db_api = linker._db_api  # the Linker's own connection: both frames must live on it
+    new_frame = db_api.register(new.select(MATCH_COLUMNS), table_name="new_person_records")
+    parts = []
+    if existing.num_rows:
+        existing_frame = db_api.register(
+            existing.select(MATCH_COLUMNS), table_name="existing_person_records"
+        )
+        parts.append(
+            linker.inference.predict_between(
+                existing_frame, new_frame, threshold_match_probability=threshold
+            ).as_pyarrow_table()
+        )
+    if new.num_rows > 1:
+        parts.append(
+            linker.inference.predict_within(
+                new_frame, threshold_match_probability=threshold
+            ).as_pyarrow_table()
+        )
+    pairs = [_pairs_of(part, model) for part in parts]
+    pairs = pa.concat_tables(pairs) if pairs else PAIR_SCHEMA.empty_table()
+    # predict_between keeps the roles (existing left, new right); predict() puts the
+    # smaller key left, which is how the stored pairs are keyed (comparisons are symmetric)
+    left, right = pairs.column("person_record_id_l"), pairs.column("person_record_id_r")
+    swap = pc.greater(left, right)
+    return pairs.set_column(0, "person_record_id_l", pc.if_else(swap, right, left)).set_column(
+        1, "person_record_id_r", pc.if_else(swap, left, right)
+    )
+
+
+def _pairs_of(scored: pa.Table, model: dict) -> pa.Table:
+    """Splink's predictions as PAIR_SCHEMA: ids, probability, weight, blocking rule, the
+    level each comparison reached, and the contradiction flag."""
     if scored.num_rows == 0:
         return PAIR_SCHEMA.empty_table()
     labels = level_labels(model)

@@ -1,9 +1,10 @@
 """The Splink model: comparisons, blocking rules and training rules for person records.
 
 Written against Splink's backend-agnostic API (SettingsCreator, block_on, ColumnExpression,
-the comparison libraries), so the same settings run on Splink's DuckDB or Spark backend.
-Match keys that need more than that (house number, street name, postal code without
-leading zeros) are computed in SQL by int_person_records_unioned.
+the comparison libraries), so the same settings run on Splink's DuckDB or Spark backend,
+except the swapped-names rule and the email handle, written in DuckDB SQL (another backend
+needs them translated). Match keys that need more than that (house number, street name,
+postal code without leading zeros) are computed in SQL by int_person_records_unioned.
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ class Rule:
 
 def _prefix(column: str, length: int) -> ColumnExpression:
     return ColumnExpression(column).substr(1, length)
+
+
+def email_handle(column: str) -> str:
+    """SQL (DuckDB) of an email's handle: its local part, letters and digits only, so
+    james_smith.15984@yahoo.com and jamessmith15984@aol.com have one handle."""
+    return f"regexp_replace(split_part({column}, '@', 1), '[^a-z0-9]', '', 'g')"
+
+
+def same_numbered_handle(left: str, right: str) -> str:
+    """SQL (DuckDB): the two emails have one handle and it carries a number. A number is
+    what someone picked to make a handle theirs (jsmith1984): a numbered handle on two
+    addresses is one person, where info@, sales@ or jsmith@ at two providers are not."""
+    return (
+        f"{email_handle(left)} = {email_handle(right)}"
+        f" and regexp_matches({email_handle(left)}, '[0-9]')"
+    )
 
 
 # Pairs are only scored when they agree on one of these. Each is two or three identifiers
@@ -94,10 +111,32 @@ PREDICTION_RULES = [
         block_on("last_name_key", "street_number", _prefix("postal_code_key", 1)),
         ("last_name_key", "street_number", "postal_code_key"),
     ),
+    # A typo within the first three letters of one name (Mrrk / Mark, Jhon / John) breaks
+    # the prefixes rule above; the other name whole, the initial and the postal code still
+    # hold. A postal code with a last name is a household, so the initial keeps the
+    # block to the members who share it.
+    Rule(
+        "last name + postal code + first initial",
+        block_on("last_name_key", "postal_code_key", _prefix("first_name_key", 1)),
+        ("last_name_key", "postal_code_key", "first_name_key"),
+    ),
+    Rule(
+        "first name + postal code + last initial",
+        block_on("first_name_canonical", "postal_code_key", _prefix("last_name_key", 1)),
+        ("first_name_canonical", "postal_code_key", "last_name_key"),
+    ),
     Rule(
         "first name + house number + last initial",
         block_on("first_name_canonical", "street_number", _prefix("last_name_key", 1)),
         ("first_name_canonical", "street_number", "last_name_key"),
+    ),
+    # Last: Splink excludes the pairs of every earlier rule from each later one, so a rule
+    # computed with regular expressions is evaluated per candidate pair of every rule after
+    # it; here it is evaluated only on its own pairs.
+    Rule(
+        "numbered email handle",
+        CustomRule(same_numbered_handle("l.email_key", "r.email_key"), sql_dialect="duckdb"),
+        ("email_key",),
     ),
 ]
 
@@ -262,14 +301,33 @@ def _street() -> cl.CustomComparison:
     )
 
 
+def _email() -> cl.CustomComparison:
+    # the same address, then the same numbered handle at another address or provider (a
+    # person's second mailbox); no term frequencies: a frequent email is one person's ten
+    # guest orders, not a common value, and junk is nulled in staging
+    return cl.CustomComparison(
+        output_column_name="email_key",
+        comparison_levels=[
+            cll.NullLevel("email_key"),
+            cll.ExactMatchLevel("email_key"),
+            cll.CustomLevel(
+                same_numbered_handle('"email_key_l"', '"email_key_r"'),
+                label_for_charts="Same numbered handle, other address",
+                base_dialect_str="duckdb",
+            ),
+            cll.ElseLevel(),
+        ],
+        comparison_description="email_key",
+    )
+
+
 def comparisons() -> list:
     return [
         _first_name(),
         _last_name(),
-        # No term-frequency adjustment on email and phone: their frequency counts one
-        # person's own repeated records (ten guest orders), not a common value, and
-        # junk identifiers are already nulled in staging.
-        cl.ExactMatch("email_key"),
+        _email(),
+        # No term-frequency adjustment on phone: its frequency counts one person's own
+        # repeated records, not a common value, and junk phones are nulled in staging.
         cl.ExactMatch("phone_e164"),
         _birth_date(),
         _postal_code(),

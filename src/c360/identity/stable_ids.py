@@ -806,6 +806,7 @@ def next_lineage(
     cannot_link: Sequence[tuple[str, str]] = (),
     erased_customers: pa.Table | None = None,
     restart: bool = False,
+    reclustered: pa.Array | None = None,
 ) -> pa.Table:
     """The rows one build appends to the lineage (none when nothing changed).
 
@@ -819,6 +820,11 @@ def next_lineage(
     retired (no successor: its alias leads nowhere) and every record gets a fresh id, with
     'created' events (old_customer_id: the id before) and 'retired' events for records gone,
     evidence 'restart'. Fresh ids still skip every id ever issued, so none is reused.
+
+    reclustered: the records an incremental clustering re-clustered since the lineage's
+    last build (whole components; None: all). Only they and the records gone are assigned
+    (assign_customer_ids(complete=False)): every other record's cluster, and so its id, is
+    as the lineage left it.
     """
     if not isinstance(build_id, str) or not build_id:
         raise ValueError(f"build_id must be a non-empty string, got {build_id!r}")
@@ -833,6 +839,20 @@ def next_lineage(
             "cluster_key": _column(clustered, "customer_id", "clustered", pa.string()),
         }
     )
+    complete = True
+    if reclustered is not None and not restart:
+        part = pc.is_in(record_ids, value_set=pc.cast(reclustered, pa.string()))
+        if not pc.all(part).as_py():
+            complete = False
+            previous_ids = previous.column("person_record_id")
+            previous = previous.filter(
+                pc.or_(
+                    pc.is_in(previous_ids, value_set=record_ids.filter(part)),
+                    pc.invert(pc.is_in(previous_ids, value_set=record_ids)),
+                )
+            )
+            clustered, clusters = clustered.filter(part), clusters.filter(part)
+            record_ids = record_ids.filter(part)
     if not restart:
         evidence = evidence_from_clustering(
             clustered,
@@ -840,7 +860,9 @@ def next_lineage(
             cannot_link,
             _erasures_of_gone_records(previous, record_ids, erased_customers),
         )
-        result = assign_customer_ids(clusters, previous, registry, build_id, built_at, evidence)
+        result = assign_customer_ids(
+            clusters, previous, registry, build_id, built_at, evidence, complete=complete
+        )
         return _lineage_rows(result.history, result.registry_changes, sequence, build_id, at)
 
     detail = pa.scalar("customer ids started over (var identity_restart_customer_ids)")

@@ -31,6 +31,7 @@ from c360.identity.splink_settings import (
     UNIQUE_ID,
     Rule,
     comparisons,
+    email_handle,
     settings,
 )
 from c360.identity.workbench import records_sql
@@ -44,6 +45,17 @@ MIN_EM_PAIRS = 100
 MAX_EM_PAIRS = 20_000_000
 # Share of true matches the deterministic rules are assumed to find (Splink's `recall`).
 DETERMINISTIC_RECALL = 0.8
+# Random sampling counts every agreeing pair as a non-match, which holds while matches are
+# a negligible share of the agreeing pairs. For an identifier that is nearly one person's
+# own (an email, a phone) they are most of them: its u came out many times too high, and
+# two records sharing an email, nothing else known, scored below the threshold. The u of
+# these comparisons' levels is counted instead over pairs that are surely two people: first
+# names (canonical) and birth dates both present and different. Per column, the join key
+# every agreeing level implies (one address or one numbered handle: one handle). With fewer
+# agreeing pairs than MIN_COUNTED_U_PAIRS there is nothing to count: sampling's u stays.
+COUNTED_U_JOINS = {"email_key": email_handle, "phone_e164": lambda column: column}
+COUNTED_U_PEOPLE = ("first_name_canonical", "birth_date")
+MIN_COUNTED_U_PAIRS = 10
 
 
 @dataclass
@@ -145,6 +157,84 @@ def choose_training_rules(
     return choices
 
 
+def different_people_u(
+    records: pa.Table, comparison: dict, min_pairs: int = MIN_COUNTED_U_PAIRS
+) -> tuple[list[float], int] | None:
+    """u of each non-null level of a saved `comparison` on a COUNTED_U_JOINS column: the
+    share of pairs of surely different people (COUNTED_U_PEOPLE both present and both
+    different) at that level, counted exactly over `records`, and the pairs at an agreeing
+    level. A level no such pair reaches gets one pair's share (not a weight of infinity).
+    None when fewer than `min_pairs` pairs agree."""
+    column = comparison_column(comparison)
+    people = list(COUNTED_U_PEOPLE)
+    if column not in COUNTED_U_JOINS or any(
+        c not in records.column_names for c in [column, *people]
+    ):
+        return None
+    levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+    if levels[-1]["sql_condition"].strip().upper() != "ELSE":
+        return None
+    con = duckdb.connect()
+    con.register("records", records.select([UNIQUE_ID, column, *people]))
+    present = " and ".join(f"{c} is not null" for c in [column, *people])
+    con.sql(f"create table carriers as select * from records where {present}")
+
+    def agreeing(*columns: str) -> int:
+        keys = ", ".join(columns)
+        return con.sql(
+            f"select coalesce(sum(n * (n - 1) // 2), 0) from "
+            f"(select count(*) as n from carriers group by {keys})"
+        ).fetchall()[0][0]
+
+    # pairs differing on both people columns: all pairs, less those agreeing on either
+    n = con.sql("select count(*) from carriers").fetchall()[0][0]
+    different = n * (n - 1) // 2 - agreeing(people[0]) - agreeing(people[1]) + agreeing(*people)
+    join = COUNTED_U_JOINS[column]
+    differ = " and ".join(f"l.{c} <> r.{c}" for c in people)
+    # the levels' own SQL, first that holds, as Splink evaluates them
+    level = " ".join(f"when {lv['sql_condition']} then {i}" for i, lv in enumerate(levels[:-1]))
+    counts = dict(
+        con.sql(
+            f"""
+            with pairs as (
+                select l.{column} as {column}_l, r.{column} as {column}_r
+                from carriers as l
+                inner join carriers as r
+                    on {join(f"l.{column}")} = {join(f"r.{column}")}
+                    and l.{UNIQUE_ID} < r.{UNIQUE_ID} and {differ}
+            )
+            select case {level} end as level, count(*) from pairs group by all
+            """
+        ).fetchall()
+    )
+    con.close()
+    agree = sum(count for i, count in counts.items() if i is not None)
+    if agree < min_pairs or different <= 0:
+        return None
+    u = [max(counts.get(i, 0), 1) / different for i in range(len(levels) - 1)]
+    return [*u, 1.0 - sum(u)], agree
+
+
+def count_u_over_different_people(
+    model: dict, records: pa.Table
+) -> dict[str, tuple[float | None, float, int]]:
+    """Replace, in `model`, the sampled u of each COUNTED_U_JOINS comparison's levels with
+    `different_people_u`; returns {column: (sampled u, counted u, agreeing pairs)} of the
+    first agreeing level (the exact match) of each comparison replaced; a level random
+    sampling never reached has no sampled u."""
+    counted = {}
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        found = different_people_u(records, comparison)
+        if found is None:
+            continue
+        u, pairs = found
+        counted[comparison_column(comparison)] = (levels[0].get("u_probability"), u[0], pairs)
+        for level, value in zip(levels, u, strict=True):
+            level["u_probability"] = value
+    return counted
+
+
 @dataclass
 class TrainingReport:
     records: int
@@ -156,6 +246,7 @@ class TrainingReport:
     deterministic_rules: list[RuleChoice]
     untrained: list[str]
     labelled_pairs: int
+    counted_u: dict[str, tuple[float | None, float, int]]
 
 
 def _kept_comparisons(presence: dict[str, int]) -> tuple[list, list[str], list[str]]:
@@ -175,7 +266,8 @@ def _kept_comparisons(presence: dict[str, int]) -> tuple[list, list[str], list[s
 def train(
     records: pa.Table, out: Path = MODEL_PATH, labels: pa.Table | None = None
 ) -> tuple[dict, TrainingReport]:
-    """Estimate lambda, u (random sampling), m (EM per usable training rule, and pairwise
+    """Estimate lambda, u (random sampling; email and phone counted over pairs of different
+    people, `count_u_over_different_people`), m (EM per usable training rule, and pairwise
     labels when given: person_record_id_l, person_record_id_r of pairs known to be one
     person); save to `out`. Only comparisons and rules whose columns hold data are kept."""
     # one order whatever the warehouse returns: sums in another order differ in the last bit
@@ -206,6 +298,11 @@ def train(
             rules, recall=DETERMINISTIC_RECALL
         )
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
+    # u is fixed during EM, so it is counted before EM learns m against it
+    sampled = linker.misc.save_model_to_json()
+    counted_u = count_u_over_different_people(sampled, records)
+    if counted_u:
+        linker = linker_for(records, sampled, threads=1)
     for choice in training:
         if choice.used:
             linker.training.estimate_parameters_using_expectation_maximisation(choice.rule.creator)
@@ -251,6 +348,7 @@ def train(
         deterministic_rules=deterministic,
         untrained=untrained,
         labelled_pairs=labelled,
+        counted_u=counted_u,
     )
     return model, report
 
@@ -340,6 +438,11 @@ def print_report(report: TrainingReport) -> None:
         print("levels no training pair reached (m set to the floor, at most u):")
         for level in report.untrained:
             print(f"  {level}")
+    for column, (sampled, counted, pairs) in report.counted_u.items():
+        print(
+            f"u of exact {column} counted over different people ({pairs:,d} agreeing pairs): "
+            f"{counted:.3g} (random sampling: {'none' if sampled is None else f'{sampled:.3g}'})"
+        )
     print(f"reviewers' labelled pairs used for m: {report.labelled_pairs:,d}")
 
 

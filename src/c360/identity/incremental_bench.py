@@ -1,0 +1,155 @@
+"""Measure the incremental identity step against a full one on the same data.
+
+    python -m c360.identity.incremental_bench --raw DIR --out DIR [--share 0.01] [--rounds 2]
+
+`--raw` is a Parquet raw folder (C360_RAW_FORMAT=parquet, e.g. `python -m c360.datagen
+--format parquet`). The CRM contacts and support tickets created last (`--share` of each,
+by created_at) are held out; the identity models (`+int_person_records_customer_ids`) are
+built on the rest, and that warehouse is kept. Then, per round, on a copy of it with every
+record: an incremental build (A), then a full identity step on the same records with the
+same frozen frequencies (B, var identity_full_refresh). Per build: the dbt process's wall
+and CPU seconds and each identity model's time from run_results.json. The result goes to
+`--out`/result.json and is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from c360.bench import PROJECT_DIR, machine
+
+SELECT = ["-s", "+int_person_records_customer_ids", "--indirect-selection=cautious"]
+IDENTITY_STEP = (
+    "int_identity_frequencies",
+    "int_person_records_fingerprinted",
+    "int_person_pairs_scored",
+    "int_person_records_clustered",
+    "int_customer_id_lineage",
+)
+HELD_OUT = ("crm_contacts", "support_tickets")
+
+
+def hold_out(raw: Path, out: Path, share: float) -> dict[str, int]:
+    """`out` = `raw` without the latest `share` of each HELD_OUT table (by created_at);
+    the other tables are linked, not copied. Returns the rows held out per table."""
+    out.mkdir(parents=True, exist_ok=True)
+    held = {}
+    for source in sorted(raw.glob("*.parquet")):
+        target = out / source.name
+        if target.exists() or target.is_symlink():
+            target.unlink()
+        table = source.stem
+        if table not in HELD_OUT:
+            target.symlink_to(source.resolve())
+            continue
+        with duckdb.connect() as con:
+            rows = con.sql(f"select count(*) from read_parquet('{source}')").fetchall()[0][0]
+            keep = rows - int(rows * share)
+            con.execute(
+                f"copy (select * from read_parquet('{source}') order by created_at, 1"
+                f" limit {keep}) to '{target}' (format parquet)"
+            )
+        held[table] = rows - keep
+    if not held:
+        raise ValueError(f"{raw}: no {' or '.join(HELD_OUT)} Parquet file to hold records out of")
+    return held
+
+
+def build(raw: Path, db: Path, work: Path, *args: str) -> dict:
+    """One `dbt build` of the identity models; its wall and CPU seconds and model times."""
+    for stale in (work / "target", work / "logs"):
+        shutil.rmtree(stale, ignore_errors=True)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "C360_RAW_PATH": str(raw),
+        "C360_RAW_FORMAT": "parquet",
+        "C360_DUCKDB_PATH": str(db),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    dbt = str(Path(sys.executable).parent / "dbt")
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / "dbt_build.log", "w") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [dbt, "build", *SELECT, *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        tail = (work / "dbt_build.log").read_text()[-3000:]
+        raise RuntimeError(f"dbt build failed:\n{tail}")
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    seconds = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+    lines = [
+        line.split("c360 adapter: ", 1)[1]
+        for line in (work / "dbt_build.log").read_text().splitlines()
+        if "c360 adapter: identity" in line
+    ]
+    return {
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "model_seconds": {m: round(seconds.get(m, 0.0), 2) for m in IDENTITY_STEP},
+        "identity_seconds": round(sum(seconds.get(m, 0.0) for m in IDENTITY_STEP), 2),
+        "paths": lines,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--raw", type=Path, required=True, help="Parquet raw folder")
+    parser.add_argument("--out", type=Path, required=True, help="work folder (warehouses, logs)")
+    parser.add_argument("--share", type=float, default=0.01, help="share held out per table")
+    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds")
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    held = hold_out(args.raw.resolve(), out / "raw_before", args.share)
+    before = out / "before.duckdb"
+    result = {
+        "raw": str(args.raw),
+        "held_out": held,
+        "machine": machine(),
+        "load_average_start": os.getloadavg(),
+        "before": build(out / "raw_before", before, out / "before"),
+        "rounds": [],
+    }
+    db = out / "warehouse.duckdb"
+    for round_number in range(args.rounds):
+        shutil.copyfile(before, db)
+        incremental = build(args.raw.resolve(), db, out / f"incremental_{round_number}")
+        full = build(
+            args.raw.resolve(),
+            db,
+            out / f"full_{round_number}",
+            "--vars",
+            "{identity_full_refresh: true}",
+        )
+        result["rounds"].append({"incremental": incremental, "full": full})
+        print(json.dumps(result["rounds"][-1], indent=1), flush=True)
+    result["load_average_end"] = os.getloadavg()
+    ratios = sorted(
+        r["incremental"]["identity_seconds"] / r["full"]["identity_seconds"]
+        for r in result["rounds"]
+    )
+    result["median_identity_ratio"] = round(ratios[len(ratios) // 2], 4)
+    (out / "result.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps({k: result[k] for k in ("held_out", "median_identity_ratio")}))
+
+
+if __name__ == "__main__":
+    main()

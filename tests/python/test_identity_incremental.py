@@ -1,0 +1,256 @@
+"""The pure logic of the incremental identity step (c360.identity.incremental): what changed,
+which components it touches, and that scoring and clustering only those equals doing all."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from c360.identity.clustering import GUARD_COLUMNS
+from c360.identity.incremental import (
+    CLUSTERED_SCHEMA,
+    FINGERPRINT_COLUMNS,
+    affected_records,
+    cluster_step,
+    compute_frequencies,
+    edge_digests,
+    frequencies_refresh_reason,
+    name_counts,
+    stable_mask,
+    tf_lookups,
+)
+from c360.identity.scoring import MATCH_COLUMNS, MODEL_PATH, score_new_pairs, score_pairs
+from conftest import PROJECT_DIR
+from test_identity import population
+
+ids = pa.array
+
+
+def test_stable_records_are_those_stored_with_the_same_fingerprint() -> None:
+    stable = stable_mask(
+        ids(["a", "b", "c"]), ids(["1", "2", "3"]), ids(["c", "b", "gone"]), ids(["3", "x", "9"])
+    )
+    assert stable.tolist() == [False, False, True]  # a new, b changed, c stable
+
+
+def test_the_fingerprint_model_covers_every_compared_and_guarded_column() -> None:
+    sql = (
+        PROJECT_DIR / "models/intermediate/identity/int_person_records_fingerprinted.sql"
+    ).read_text()
+    listed = re.search(r"fingerprint_columns = \[(.*?)\]", sql, re.DOTALL).group(1)
+    assert sorted(re.findall(r"'(\w+)'", listed)) == FINGERPRINT_COLUMNS
+
+
+def test_edge_digests_change_with_a_partner_or_its_kind_not_with_order() -> None:
+    one = edge_digests(["a", "b", "c"], [("a", "b")], [("a", "c")], []).to_pylist()
+    again = edge_digests(["a", "b", "c"], [("b", "a")], [("c", "a")], []).to_pylist()
+    assert one == again
+    assert one[2] != ""
+    as_cannot = edge_digests(["a", "b", "c"], [("a", "b")], [], [("a", "c")]).to_pylist()
+    assert as_cannot[0] != one[0] and as_cannot[1] == one[1]
+    assert edge_digests(["z"], [], [], []).to_pylist() == [""]
+
+
+def test_affected_records_are_whole_components_old_and_new() -> None:
+    # now: {a, b, n} (n new joined a), {c, d}, {e}; before: {a, b}, {c, d, e} (e split off
+    # because x, which held them together, is gone), {f, g} untouched
+    component = ids(["a", "a", "c", "c", "e", "f", "f", "a"])
+    names = ["a", "b", "c", "d", "e", "f", "g", "n"]
+    previous = ids(["a", "a", "c", "c", "c", "f", "f", None])
+    seeds = np.array([n == "n" for n in names])
+    affected = affected_records(component, seeds, previous, removed_components=ids(["c"]))
+    assert [n for n, hit in zip(names, affected, strict=True) if hit] == [
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+        "n",
+    ]
+    # nothing changed: nothing affected
+    none = affected_records(component, np.zeros(8, bool), previous, ids([], pa.string()))
+    assert not none.any()
+
+
+def guarded(table: pa.Table) -> pa.Table:
+    """The population's records as the clustering model reads them, fingerprinted."""
+    records = table.select(GUARD_COLUMNS).sort_by("person_record_id")
+    text = pc.binary_join_element_wise(
+        *[pc.fill_null(pc.cast(records.column(c), pa.string()), "~") for c in GUARD_COLUMNS], "|"
+    )
+    return records.append_column("record_fingerprint", text)
+
+
+def apply(stored: pa.Table, rows: pa.Table, delete: pa.Array | None) -> pa.Table:
+    """What the model's append leaves in its table: stored minus deleted, plus rows."""
+    if delete is None:
+        return rows
+    kept = stored.filter(pc.invert(pc.is_in(stored.column("person_record_id"), value_set=delete)))
+    return pa.concat_tables([kept, rows]).sort_by("person_record_id")
+
+
+def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> None:
+    everyone = population(600, seed=7)
+    frequencies = compute_frequencies(everyone, MODEL_PATH, "v1")
+    tf = tf_lookups(frequencies, everyone.schema)
+    counts = name_counts(frequencies)
+    late = pc.is_in(
+        everyone.column("person_record_id"),
+        value_set=ids([f"pop:{i}:dup" for i in range(0, 600, 7)] + ["pop:599", "pop:598"]),
+    )
+    early = everyone.filter(pc.invert(late))
+    # a record that changes (its email), one that goes, a must-link added between builds
+    changed = early.column("person_record_id")[5].as_py()
+    gone = early.column("person_record_id")[9].as_py()
+    email = pc.if_else(
+        pc.equal(everyone.column("person_record_id"), changed),
+        pa.scalar("changed@mail.com"),
+        everyone.column("email_key"),
+    )
+    now = everyone.set_column(MATCH_COLUMNS.index("email_key"), "email_key", email).filter(
+        pc.not_equal(everyone.column("person_record_id"), gone)
+    )
+    must = [("pop:1", "pop:2")]
+
+    def step(records, pairs, previous, must_link):
+        return cluster_step(
+            guarded(records),
+            pairs,
+            previous,
+            version="v1",
+            build_id="b",
+            threshold=0.7,
+            max_cluster_size=50,
+            deterministic=[],
+            must_link=must_link,
+            cannot_link=[],
+            name_counts=counts,
+        )
+
+    before_pairs = score_pairs(early, tf_tables=tf)
+    before, _, _ = step(early, before_pairs, None, [])
+
+    current = guarded(now)
+    stable = stable_mask(
+        current.column("person_record_id").combine_chunks(),
+        current.column("record_fingerprint").combine_chunks(),
+        before.column("person_record_id").combine_chunks(),
+        before.column("record_fingerprint").combine_chunks(),
+    )
+    stable_ids = current.column("person_record_id").filter(pa.array(stable))
+    is_stable = pc.is_in(now.column("person_record_id"), value_set=stable_ids)
+    # the late records and the changed one are new; the gone one is not among them
+    late_ids = everyone.column("person_record_id").filter(late).to_pylist()
+    unstable = current.column("person_record_id").filter(pa.array(~stable)).to_pylist()
+    assert sorted(unstable) == sorted([changed, *late_ids])
+    kept = before_pairs.filter(
+        pc.and_(
+            pc.is_in(before_pairs.column("person_record_id_l"), value_set=stable_ids),
+            pc.is_in(before_pairs.column("person_record_id_r"), value_set=stable_ids),
+        )
+    )
+    new = now.filter(pc.invert(is_stable))
+    added = score_new_pairs(now.filter(is_stable), new, tf)
+    incremental_pairs = pa.concat_tables([kept, added])
+    full_pairs = score_pairs(now, tf_tables=tf)
+
+    def keyed(table):
+        return sorted(zip(*[table.column(c).to_pylist() for c in table.column_names], strict=True))
+
+    assert keyed(incremental_pairs) == keyed(full_pairs)
+
+    rows, delete, stats = step(now, incremental_pairs, before, must)
+    assert 0 < stats["reclustered"] < now.num_rows / 2
+    incremental = apply(before, rows, delete)
+    full, _, _ = step(now, full_pairs, None, must)
+    assert incremental.schema == CLUSTERED_SCHEMA
+    assert incremental.to_pylist() == full.to_pylist()
+
+
+def test_frozen_frequencies_are_kept_until_the_records_grow_or_the_model_changes(
+    tmp_path: Path,
+) -> None:
+    records = population(200, seed=3)
+    stored = compute_frequencies(records, MODEL_PATH, "v1")
+    assert set(stored.column("frequency_kind").to_pylist()) == {"splink_tf", "guard_first_name"}
+    assert frequencies_refresh_reason(stored, MODEL_PATH, records.num_rows, 0.1) is None
+    grown = int(records.num_rows * 1.2)
+    assert "grew" in frequencies_refresh_reason(stored, MODEL_PATH, grown, 0.1)
+    other = tmp_path / "model.json"
+    other.write_text(MODEL_PATH.read_text() + " ")
+    assert "model file changed" in frequencies_refresh_reason(stored, other, records.num_rows, 0.1)
+    assert frequencies_refresh_reason(stored.slice(0, 0), MODEL_PATH, 1, 0.1) is not None
+
+
+def test_frozen_tf_tables_decide_the_scores_not_the_records_scored() -> None:
+    everyone = population(400, seed=5)
+    tf = tf_lookups(compute_frequencies(everyone, MODEL_PATH, "v1"), everyone.schema)
+    part = everyone.slice(0, 300)
+    frozen = score_pairs(part, tf_tables=tf)
+    own = score_pairs(part)
+    full = score_pairs(everyone, tf_tables=tf)
+
+    def scores(table):
+        keys = zip(
+            table["person_record_id_l"].to_pylist(),
+            table["person_record_id_r"].to_pylist(),
+            strict=True,
+        )
+        return dict(zip(keys, table["match_probability"].to_pylist(), strict=True))
+
+    in_part = {k: v for k, v in scores(full).items() if k in scores(frozen)}
+    assert scores(frozen) == in_part  # the same pair scores the same with more records
+    assert scores(own) != scores(frozen)  # TF derived from the records scored would move it
+
+
+def test_the_bench_holds_out_the_latest_crm_contacts_and_tickets(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from c360.identity.incremental_bench import hold_out
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for table in ("crm_contacts", "support_tickets", "shop_orders"):
+        pq.write_table(
+            pa.table({"id": [f"{table}{i}" for i in range(10)], "created_at": list(range(10))}),
+            raw / f"{table}.parquet",
+        )
+    held = hold_out(raw, tmp_path / "before", 0.2)
+    assert held == {"crm_contacts": 2, "support_tickets": 2}
+    kept = pq.read_table(tmp_path / "before" / "crm_contacts.parquet")
+    assert sorted(kept.column("created_at").to_pylist()) == list(range(8))
+    assert (tmp_path / "before" / "shop_orders.parquet").is_symlink()
+
+
+def test_assigning_ids_to_the_reclustered_part_only_appends_what_a_full_assignment_does() -> None:
+    import datetime as dt
+
+    from c360.identity.stable_ids import LINEAGE_SCHEMA, next_lineage
+
+    def clustered(rows: list[tuple[str, str]]) -> pa.Table:
+        return pa.table(
+            {
+                "person_record_id": [r for r, _ in rows],
+                "customer_id": [c for _, c in rows],
+                "cluster_confidence": [1.0] * len(rows),
+            }
+        )
+
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    first = clustered([("a", "A"), ("b", "A"), ("c", "C"), ("d", "D"), ("e", "D"), ("g", "G")])
+    lineage = next_lineage(LINEAGE_SCHEMA.empty_table(), first, "b1", at)
+    # c joins a and b, f is new, g is gone; d and e are untouched
+    second = clustered([("a", "A"), ("b", "A"), ("c", "A"), ("d", "D"), ("e", "D"), ("f", "F")])
+    full = next_lineage(lineage, second, "b2", at)
+    part = next_lineage(lineage, second, "b2", at, reclustered=pa.array(["a", "b", "c", "f"]))
+    order = [
+        ("row_kind", "ascending"),
+        ("person_record_id", "ascending"),
+        ("customer_id", "ascending"),
+    ]
+    assert full.num_rows > 0
+    assert part.sort_by(order).to_pylist() == full.sort_by(order).to_pylist()
