@@ -20,6 +20,7 @@ from c360.identity.resolve import (
     Resolver,
     UnsupportedForm,
     bench,
+    compile_condition,
     damerau_levenshtein,
     jaro_winkler_similarity,
     load_model,
@@ -354,6 +355,42 @@ def test_a_missing_or_unpublished_warehouse_fails_clearly(built: dict, tmp_path:
         Resolver(tmp_path / "nothing.duckdb")
     with pytest.raises(ResolveError, match="not a published warehouse"):
         Resolver(built["db"])  # the build's own file: no resolve keys
+
+
+def test_the_committed_models_regular_expression_levels_equal_duckdb() -> None:
+    """Every level of the committed model that uses regexp_replace, regexp_matches or
+    split_part gives, in Python, what DuckDB gives on the same emails (handles with and
+    without numbers and punctuation, no @, several @, empty, NULL)."""
+    emails = [
+        "james_smith.15984@yahoo.com",
+        "jamessmith15984@aol.com",
+        "j.smith-1984@work.example",
+        "jsmith1984@gmail.com",
+        "info@shop.example",
+        "info@other.example",
+        "noatsign",
+        "a@b@c",
+        "@empty.example",
+        "",
+        None,
+    ]
+    model = json.loads(MODEL_PATH.read_text())
+    levels = [
+        level["sql_condition"]
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if any(f in level["sql_condition"].lower() for f in ("regexp", "split_part"))
+    ]
+    assert levels, "the committed model has no regular-expression level to check"
+    con = duckdb.connect()
+    pairs = [(a, b) for a in emails for b in emails]
+    con.execute("create table pairs (email_key_l varchar, email_key_r varchar)")
+    con.executemany("insert into pairs values (?, ?)", pairs)
+    for sql in levels:
+        condition = compile_condition(sql, resolve._suffixed_column)
+        expected = [row[0] for row in con.execute(f"select {sql} from pairs").fetchall()]
+        got = [condition({"email_key": a}, {"email_key": b}) for a, b in pairs]
+        assert got == expected, sql
 
 
 def test_a_model_with_a_form_resolve_cannot_score_fails_naming_it() -> None:
