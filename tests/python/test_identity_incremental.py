@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +24,13 @@ from c360.identity.incremental import (
     stable_mask,
     tf_lookups,
 )
-from c360.identity.scoring import MATCH_COLUMNS, MODEL_PATH, score_new_pairs, score_pairs
+from c360.identity.scoring import (
+    MATCH_COLUMNS,
+    MODEL_PATH,
+    blocking_partners_sql,
+    score_new_pairs,
+    score_pairs,
+)
 from conftest import PROJECT_DIR
 from test_identity import population
 
@@ -162,6 +169,22 @@ def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> N
         return sorted(zip(*[table.column(c).to_pylist() for c in table.column_names], strict=True))
 
     assert keyed(incremental_pairs) == keyed(full_pairs)
+
+    # the model scores new records only against the stable ones sharing a blocking key
+    # with one of them, selected in SQL: fewer records, the same pairs
+    con = duckdb.connect()
+    con.register("stable_records", now.filter(is_stable))
+    con.register("new_records", new)
+    partners = (
+        con.sql(
+            "select * from stable_records where person_record_id in"
+            f" ({blocking_partners_sql(MODEL_PATH, 'stable_records', 'new_records')})"
+        )
+        .arrow()
+        .read_all()
+    )
+    assert 0 < partners.num_rows < now.filter(is_stable).num_rows
+    assert keyed(score_new_pairs(partners, new, tf)) == keyed(added)
 
     rows, delete, stats = step(now, incremental_pairs, before, must)
     assert 0 < stats["reclustered"] < now.num_rows / 2

@@ -302,6 +302,23 @@ def score_new_pairs(
     )
 
 
+def blocking_partners_sql(model_path: Path, existing: str, new: str) -> str:
+    """SQL selecting the UNIQUE_ID of every row of `existing` (a relation) that meets a row
+    of `new` under one of the model's blocking rules, with `existing` on either side of the
+    rule. predict_between pairs a new record only with these: the other existing records
+    block with no new one, so leaving them out moves no score (the TF tables are frozen),
+    and Splink then handles the few records that can pair instead of every record."""
+    model = json.loads(Path(model_path).read_text())
+    rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
+    if not rules:
+        raise ValueError(f"{model_path}: the model has no blocking rule to generate predictions")
+    selects = []
+    for rule in rules:
+        selects.append(f"select l.{UNIQUE_ID} from {existing} as l join {new} as r on ({rule})")
+        selects.append(f"select r.{UNIQUE_ID} from {new} as l join {existing} as r on ({rule})")
+    return "\nunion\n".join(selects)
+
+
 def _pairs_of(scored: pa.Table, model: dict) -> pa.Table:
     """Splink's predictions as PAIR_SCHEMA: ids, probability, weight, blocking rule, the
     level each comparison reached, and the contradiction flag."""
