@@ -90,11 +90,23 @@ def model(dbt, session):
         # every stored pair with an end that is not stable goes, also pairs scored by a
         # build that stopped before clustering (their records are still new) or of records
         # gone since
-        dropped = session.execute(
+        deleted = session.execute(
             f"delete from {dbt.this}"
             " where person_record_id_l not in (select person_record_id from c360_stable_ids)"
             " or person_record_id_r not in (select person_record_id from c360_stable_ids)"
-        ).fetchall()[0][0]
+            " returning person_record_id_l, person_record_id_r"
+        ).fetch_arrow_table()
+        session.register("c360_deleted_pairs", deleted)
+        try:
+            # the records whose stored pairs went: the ends of the deleted pairs not stable
+            dropped = session.sql(
+                "select count(*) from (select person_record_id_l as id from c360_deleted_pairs"
+                " union select person_record_id_r from c360_deleted_pairs)"
+                " where id not in (select person_record_id from c360_stable_ids)"
+            ).fetchall()[0][0]
+        finally:
+            session.unregister("c360_deleted_pairs")
+        total = session.sql(f"select count(*) from {source}").fetchall()[0][0]
         new = (
             session.sql(
                 f"select {columns} from {source} where person_record_id not in"
@@ -121,8 +133,8 @@ def model(dbt, session):
     finally:
         session.execute("drop table if exists c360_stable_ids")
     log.info(
-        f"identity scoring: incremental ({new.num_rows} new or changed records, scored"
-        f" against {existing.num_rows} stable records sharing a blocking key; {dropped}"
-        " stored pairs dropped)"
+        f"identity scoring: incremental ({new.num_rows} new or changed records of {total},"
+        f" scored against the {existing.num_rows} stable ones sharing a blocking key with"
+        f" one, {dropped} records' stored pairs dropped)"
     )
     return score_new_pairs(existing, new, tf, threshold=threshold, model_path=path)

@@ -51,17 +51,30 @@ def model(dbt, session):
     )
     deterministic = dbt.ref("int_identity_edges_deterministic")
     columns = "person_record_id_l, person_record_id_r, match_probability"
+    # cluster_records joins only the edges at the threshold that are not contradictory and
+    # ignores every other pair: only those leave the warehouse, not every scored pair
+    strong = f"cast(match_probability as double) >= cast({threshold!r} as double)"
     pairs = pa.concat_tables(
         [
-            deterministic.project(f"{columns}, false as is_contradictory").arrow().read_all(),
+            deterministic.filter(strong)
+            .project(f"{columns}, false as is_contradictory")
+            .arrow()
+            .read_all(),
             dbt.ref("int_person_pairs_scored")
+            .filter(f"{strong} and not coalesce(is_contradictory, false)")
             .project(f"{columns}, is_contradictory")
             .arrow()
             .read_all(),
         ]
     )
+    # the columns cluster_step compares (the versions apart): not the stored clusters
+    state = (
+        "person_record_id, record_fingerprint, edge_digest, identity_component, identity_version"
+    )
     previous = (
-        session.sql(f"select * from {dbt.this}").arrow().read_all() if dbt.is_incremental else None
+        session.sql(f"select {state} from {dbt.this}").arrow().read_all()
+        if dbt.is_incremental
+        else None
     )
 
     reason = None
@@ -71,7 +84,7 @@ def model(dbt, session):
         reason = "var identity_full_refresh"
     elif previous.num_rows == 0:
         reason = "no clustering state stored"
-    elif set(previous.column("identity_version").to_pylist()) != {version}:
+    elif set(previous.column("identity_version").unique().to_pylist()) != {version}:
         reason = "the identity version changed (model, frequencies, thresholds or code)"
     rows, delete, stats = cluster_step(
         records,
