@@ -11,6 +11,7 @@ or with var identity_full_refresh, every pair is scored again. c360.identity.inc
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
+    import pyarrow as pa
     from dbt.adapters.events.logging import AdapterLogger
 
     from c360.churn.registry import parse_flag
@@ -95,8 +96,16 @@ def model(dbt, session):
             " where person_record_id_l not in (select person_record_id from c360_stable_ids)"
             " or person_record_id_r not in (select person_record_id from c360_stable_ids)"
             " returning person_record_id_l, person_record_id_r"
-        ).fetch_arrow_table()
-        session.register("c360_deleted_pairs", deleted)
+        ).fetchall()
+        session.register(
+            "c360_deleted_pairs",
+            pa.table(
+                {
+                    "person_record_id_l": pa.array([a for a, _ in deleted], pa.string()),
+                    "person_record_id_r": pa.array([b for _, b in deleted], pa.string()),
+                }
+            ),
+        )
         try:
             # the records whose stored pairs went: the ends of the deleted pairs not stable
             dropped = session.sql(
