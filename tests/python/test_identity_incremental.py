@@ -16,11 +16,13 @@ from c360.identity.incremental import (
     CLUSTERED_SCHEMA,
     FINGERPRINT_COLUMNS,
     affected_records,
+    affected_sql,
     cluster_step,
     compute_frequencies,
     edge_digests,
     frequencies_refresh_reason,
     name_counts,
+    partner_digests,
     stable_mask,
     tf_lookups,
 )
@@ -192,6 +194,45 @@ def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> N
     full, _, _ = step(now, full_pairs, None, must)
     assert incremental.schema == CLUSTERED_SCHEMA
     assert incremental.to_pylist() == full.to_pylist()
+
+    # the model picks the records to re-cluster in SQL (affected_sql) and clusters only
+    # them and their pairs: the same records as cluster_step, the same result
+    current = guarded(now)
+    con.register("records_now", current)
+    con.register("state", before)
+    con.register("digests", partner_digests([], must, []))
+    con.register("pairs_now", incremental_pairs)
+    con.register("must_links", pa.table({"l": [a for a, _ in must], "r": [b for _, b in must]}))
+    edges = (
+        "(select person_record_id_l, person_record_id_r from pairs_now"
+        " where match_probability >= 0.7 and not coalesce(is_contradictory, false)"
+        " union all select l, r from must_links)"
+    )
+    picked = con.sql(affected_sql("records_now", "state", "digests", edges)).arrow().read_all()
+    assert sorted(picked.column("person_record_id").to_pylist()) == sorted(
+        rows.column("person_record_id").to_pylist()
+    )
+    assert pc.sum(picked.column("is_seed")).as_py() == stats["seeds"]
+    part_ids = picked.column("person_record_id")
+    part = current.filter(pc.is_in(current.column("person_record_id"), value_set=part_ids))
+    inside = pc.and_(
+        pc.is_in(incremental_pairs.column("person_record_id_l"), value_set=part_ids),
+        pc.is_in(incremental_pairs.column("person_record_id_r"), value_set=part_ids),
+    )
+    part_rows, _, _ = cluster_step(
+        part,
+        incremental_pairs.filter(inside),
+        None,
+        version="v1",
+        build_id="b",
+        threshold=0.7,
+        max_cluster_size=50,
+        deterministic=[],
+        must_link=must,
+        cannot_link=[],
+        name_counts=counts,
+    )
+    assert part_rows.to_pylist() == rows.to_pylist()
 
 
 def test_frozen_frequencies_are_kept_until_the_records_grow_or_the_model_changes(
