@@ -24,7 +24,6 @@ from c360.identity.stable_ids import (
     empty_registry,
     evidence_from_clustering,
     fresh_customer_id,
-    latest_lineage_sql,
     lineage_state,
     next_lineage,
 )
@@ -883,44 +882,3 @@ def test_a_restart_gives_every_record_a_fresh_id_never_issued_before() -> None:
     }
     # and the next build carries the new ids on
     assert lineage.run([["crm:1", "shop:7"]]).num_rows == 0
-
-
-def test_the_latest_rows_of_a_stored_lineage_give_the_same_next_build() -> None:
-    """The dbt model reads only each record's and id's latest lineage row
-    (latest_lineage_sql) and the build ids: the next build appends what it appends over
-    every row, and a build id already in the lineage is still refused."""
-    import duckdb
-
-    lineage = Lineage()
-    lineage.run([["crm:1", "shop:7"], ["crm:2"], ["crm:3", "pos:4"]])
-    lineage.run([["crm:1", "shop:7", "crm:2"], ["crm:3"], ["pos:4"]])
-    erased = pa.table({"customer_id": [customer_id_for(["crm:1"])], "request_id": ["R9"]})
-    lineage.run([["shop:7", "crm:2"], ["crm:3", "pos:4", "web:5"]], erased_customers=erased)
-    rows = lineage.rows
-    con = duckdb.connect()
-    con.register("lineage_rows", rows)
-    con.execute("create table lineage as select * from lineage_rows")
-    latest = con.sql(latest_lineage_sql("lineage")).arrow().read_all()
-    assert latest.schema == LINEAGE_SCHEMA
-    assert latest.num_rows < rows.num_rows
-
-    def state(table):
-        mapping, registry, sequence = lineage_state(table)
-        return (
-            mapping.sort_by("person_record_id").to_pylist(),
-            registry.sort_by("customer_id").to_pylist(),
-            sequence,
-        )
-
-    assert state(latest) == state(rows)
-    builds = con.sql("select distinct build_id from lineage").arrow().read_all()["build_id"]
-    groups = [["shop:7", "crm:2", "pos:4"], ["crm:3", "web:5"], ["loy:6"]]
-    at = T0 + dt.timedelta(days=9)
-    expected = next_lineage(rows, clustered_of(groups), "b9", at)
-    got = next_lineage(
-        latest, clustered_of(groups), "b9", at, lineage_builds=builds.combine_chunks()
-    )
-    assert expected.num_rows > 0
-    assert got.to_pylist() == expected.to_pylist()
-    with pytest.raises(ValueError, match="already in the lineage"):
-        next_lineage(latest, clustered_of(groups), "b1", T0, lineage_builds=builds)

@@ -1,12 +1,11 @@
 """The stable customer ids' state: one append-only table kept across builds.
 
 Incremental append with full_refresh false, so `dbt build --full-refresh` rebuilds the
-clustering but never this: ids survive it. Each build reads the latest row per record and
-per id appended so far (its previous mapping and registry; latest_lineage_sql), assigns
-this build's clusters their ids and appends its history events and registry changes
-(c360.identity.stable_ids.next_lineage; nothing when nothing changed). Starting the ids
-over is var identity_restart_customer_ids, never a side effect.
-docs/identity-over-time.md.
+clustering but never this: ids survive it. Each build reads the rows appended so far (its
+previous mapping and registry), assigns this build's clusters their ids and appends its
+history events and registry changes (c360.identity.stable_ids.next_lineage; nothing when
+nothing changed). Starting the ids over is var identity_restart_customer_ids, never a side
+effect. docs/identity-over-time.md.
 """
 
 
@@ -19,11 +18,10 @@ def model(dbt, session):
     )
     import datetime as dt
 
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from c360.churn.registry import parse_flag
-    from c360.identity.stable_ids import LINEAGE_SCHEMA, latest_lineage_sql, next_lineage
+    from c360.identity.stable_ids import LINEAGE_SCHEMA, next_lineage
 
     def pairs_of(relation):
         return [(a, b) for a, b in relation.project("record_id_a, record_id_b").fetchall()]
@@ -40,20 +38,11 @@ def model(dbt, session):
     build_id, started_us = build[0]
     built_at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=started_us)
 
-    # the lineage's state (each record's and id's latest row) and its build ids, not every
-    # row ever appended
-    if dbt.is_incremental:
-        lineage = session.sql(latest_lineage_sql(dbt.this)).arrow().read_all()
-        builds = (
-            session.sql(f"select distinct build_id from {dbt.this}")
-            .arrow()
-            .read_all()
-            .column("build_id")
-            .combine_chunks()
-        )
-    else:
-        lineage = LINEAGE_SCHEMA.empty_table()
-        builds = pa.array([], pa.string())
+    lineage = (
+        session.sql(f"select * from {dbt.this}").arrow().read_all()
+        if dbt.is_incremental
+        else LINEAGE_SCHEMA.empty_table()
+    )
     # the previous build's erasure requests, by the ids it gave (this build's
     # int_erased_customers reads the ids assigned here, so it cannot be a ref)
     erased = None
@@ -80,7 +69,9 @@ def model(dbt, session):
     # the records the incremental clustering re-clustered since the lineage's last build
     # (a build that stopped before this model leaves its re-clustered records unseen too):
     # only they and the records gone are assigned ids, everything else keeps its id
-    seen = pc.is_in(clustered.column("clustered_in_build"), value_set=builds)
+    seen = pc.is_in(
+        clustered.column("clustered_in_build"), value_set=lineage.column("build_id").unique()
+    )
     return next_lineage(
         lineage,
         clustered.drop_columns(["clustered_in_build"]),
@@ -93,5 +84,4 @@ def model(dbt, session):
             "var identity_restart_customer_ids", dbt.config.get("restart_customer_ids")
         ),
         reclustered=clustered.column("person_record_id").filter(pc.invert(seen)),
-        lineage_builds=builds,
     )

@@ -749,21 +749,6 @@ def lineage_state(lineage: pa.Table) -> tuple[pa.Table, pa.Table, int]:
     return mapping, _registry(registry), following
 
 
-def latest_lineage_sql(relation: str) -> str:
-    """SQL over a stored lineage selecting the rows lineage_state reads: each record's
-    latest event and each id's latest registry row (of one build's rows for a key, the
-    first stored, as _latest keeps), and every row of another or no kind (which
-    next_lineage refuses, naming it). next_lineage over these rows, given the lineage's
-    build ids (lineage_builds), appends what it appends over every row, and a build reads
-    one row per record and id instead of one per event ever recorded."""
-    return (
-        "select * exclude (c360_rank) from (select *, row_number() over (partition by"
-        " row_kind, case row_kind when 'event' then person_record_id else customer_id end"
-        f" order by lineage_sequence desc, rowid) as c360_rank from {relation})"
-        " where c360_rank = 1 or row_kind is null or row_kind not in ('event', 'registry')"
-    )
-
-
 def _lineage_rows(
     history: pa.Table, registry_changes: pa.Table, sequence: int, build_id: str, at: pa.Scalar
 ) -> pa.Table:
@@ -827,7 +812,6 @@ def next_lineage(
     erased_customers: pa.Table | None = None,
     restart: bool = False,
     reclustered: pa.Array | None = None,
-    lineage_builds: pa.Array | None = None,
 ) -> pa.Table:
     """The rows one build appends to the lineage (none when nothing changed).
 
@@ -846,20 +830,12 @@ def next_lineage(
     last build (whole components; None: all). Only they and the records gone are assigned
     (assign_customer_ids(complete=False)): every other record's cluster, and so its id, is
     as the lineage left it.
-
-    lineage_builds: every build id of the lineage, when `lineage` holds only the latest
-    rows (latest_lineage_sql); None: `lineage` is every row.
     """
     if not isinstance(build_id, str) or not build_id:
         raise ValueError(f"build_id must be a non-empty string, got {build_id!r}")
     at = _utc(built_at, "built_at")
     previous, registry, sequence = lineage_state(lineage)
-    builds = (
-        _column(lineage, "build_id", "lineage", pa.string())
-        if lineage_builds is None
-        else pc.cast(lineage_builds, pa.string())
-    )
-    if pc.any(pc.equal(builds, build_id)).as_py():
+    if pc.any(pc.equal(_column(lineage, "build_id", "lineage", pa.string()), build_id)).as_py():
         raise ValueError(f"build {build_id!r} is already in the lineage")
     record_ids = _column(clustered, "person_record_id", "clustered", pa.string())
     clusters = pa.table(
