@@ -235,6 +235,47 @@ def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> N
     assert part_rows.to_pylist() == rows.to_pylist()
 
 
+def test_a_new_record_scores_as_a_full_predict_scores_it_whichever_key_is_smaller() -> None:
+    """The swapped-name levels compare the left record's first name with the right one's
+    last name: a pair's score depends on which record is on the left. predict() puts the
+    smaller key there; incremental scoring must too, whether the new record's key is the
+    smaller or the larger one."""
+    base = population(40, seed=3)
+    template = base.slice(0, 1).to_pylist()[0]
+    older = {
+        **template,
+        "person_record_id": "m:older",
+        "first_name_key": "john",
+        "first_name_canonical": "john",
+        "last_name_key": "smith",
+        "email_key": "shared.inbox@mail.com",
+    }
+    for new_key in ("a:newer", "z:newer"):
+        newer = {
+            **older,
+            "person_record_id": new_key,
+            "first_name_key": "smith",
+            "first_name_canonical": "smith",
+            "last_name_key": "brown",
+        }
+        everyone = pa.concat_tables([base, pa.Table.from_pylist([older, newer], base.schema)])
+        tf = tf_lookups(compute_frequencies(everyone, MODEL_PATH, "v1"), everyone.schema)
+        existing = everyone.filter(pc.not_equal(everyone.column("person_record_id"), new_key))
+        added = score_new_pairs(
+            existing, everyone.filter(pc.equal(everyone.column("person_record_id"), new_key)), tf
+        )
+        full = score_pairs(everyone, tf_tables=tf)
+        with_new = full.filter(
+            pc.or_(
+                pc.equal(full.column("person_record_id_l"), new_key),
+                pc.equal(full.column("person_record_id_r"), new_key),
+            )
+        )
+        assert sorted(added.to_pylist(), key=str) == sorted(with_new.to_pylist(), key=str)
+        pair = [row for row in added.to_pylist() if "m:older" in row.values()]
+        assert pair and "swapped" in pair[0]["comparison_levels"]
+
+
 def test_frozen_frequencies_are_kept_until_the_records_grow_or_the_model_changes(
     tmp_path: Path,
 ) -> None:
