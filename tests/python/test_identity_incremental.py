@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,15 +16,23 @@ from c360.identity.incremental import (
     CLUSTERED_SCHEMA,
     FINGERPRINT_COLUMNS,
     affected_records,
+    affected_sql,
     cluster_step,
     compute_frequencies,
     edge_digests,
     frequencies_refresh_reason,
     name_counts,
+    partner_digests,
     stable_mask,
     tf_lookups,
 )
-from c360.identity.scoring import MATCH_COLUMNS, MODEL_PATH, score_new_pairs, score_pairs
+from c360.identity.scoring import (
+    MATCH_COLUMNS,
+    MODEL_PATH,
+    blocking_partners_sql,
+    score_new_pairs,
+    score_pairs,
+)
 from conftest import PROJECT_DIR
 from test_identity import population
 
@@ -163,12 +172,108 @@ def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> N
 
     assert keyed(incremental_pairs) == keyed(full_pairs)
 
+    # the model scores new records only against the stable ones sharing a blocking key
+    # with one of them, selected in SQL: fewer records, the same pairs
+    con = duckdb.connect()
+    con.register("stable_records", now.filter(is_stable))
+    con.register("new_records", new)
+    partners = (
+        con.sql(
+            "select * from stable_records where person_record_id in"
+            f" ({blocking_partners_sql(MODEL_PATH, 'stable_records', 'new_records')})"
+        )
+        .arrow()
+        .read_all()
+    )
+    assert 0 < partners.num_rows < now.filter(is_stable).num_rows
+    assert keyed(score_new_pairs(partners, new, tf)) == keyed(added)
+
     rows, delete, stats = step(now, incremental_pairs, before, must)
     assert 0 < stats["reclustered"] < now.num_rows / 2
     incremental = apply(before, rows, delete)
     full, _, _ = step(now, full_pairs, None, must)
     assert incremental.schema == CLUSTERED_SCHEMA
     assert incremental.to_pylist() == full.to_pylist()
+
+    # the model picks the records to re-cluster in SQL (affected_sql) and clusters only
+    # them and their pairs: the same records as cluster_step, the same result
+    current = guarded(now)
+    con.register("records_now", current)
+    con.register("state", before)
+    con.register("digests", partner_digests([], must, []))
+    con.register("pairs_now", incremental_pairs)
+    con.register("must_links", pa.table({"l": [a for a, _ in must], "r": [b for _, b in must]}))
+    edges = (
+        "(select person_record_id_l, person_record_id_r from pairs_now"
+        " where match_probability >= 0.7 and not coalesce(is_contradictory, false)"
+        " union all select l, r from must_links)"
+    )
+    picked = con.sql(affected_sql("records_now", "state", "digests", edges)).arrow().read_all()
+    assert sorted(picked.column("person_record_id").to_pylist()) == sorted(
+        rows.column("person_record_id").to_pylist()
+    )
+    assert pc.sum(picked.column("is_seed")).as_py() == stats["seeds"]
+    part_ids = picked.column("person_record_id")
+    part = current.filter(pc.is_in(current.column("person_record_id"), value_set=part_ids))
+    inside = pc.and_(
+        pc.is_in(incremental_pairs.column("person_record_id_l"), value_set=part_ids),
+        pc.is_in(incremental_pairs.column("person_record_id_r"), value_set=part_ids),
+    )
+    part_rows, _, _ = cluster_step(
+        part,
+        incremental_pairs.filter(inside),
+        None,
+        version="v1",
+        build_id="b",
+        threshold=0.7,
+        max_cluster_size=50,
+        deterministic=[],
+        must_link=must,
+        cannot_link=[],
+        name_counts=counts,
+    )
+    assert part_rows.to_pylist() == rows.to_pylist()
+
+
+def test_a_new_record_scores_as_a_full_predict_scores_it_whichever_key_is_smaller() -> None:
+    """The swapped-name levels compare the left record's first name with the right one's
+    last name: a pair's score depends on which record is on the left. predict() puts the
+    smaller key there; incremental scoring must too, whether the new record's key is the
+    smaller or the larger one."""
+    base = population(40, seed=3)
+    template = base.slice(0, 1).to_pylist()[0]
+    older = {
+        **template,
+        "person_record_id": "m:older",
+        "first_name_key": "john",
+        "first_name_canonical": "john",
+        "last_name_key": "smith",
+        "email_key": "shared.inbox@mail.com",
+    }
+    for new_key in ("a:newer", "z:newer"):
+        newer = {
+            **older,
+            "person_record_id": new_key,
+            "first_name_key": "smith",
+            "first_name_canonical": "smith",
+            "last_name_key": "brown",
+        }
+        everyone = pa.concat_tables([base, pa.Table.from_pylist([older, newer], base.schema)])
+        tf = tf_lookups(compute_frequencies(everyone, MODEL_PATH, "v1"), everyone.schema)
+        existing = everyone.filter(pc.not_equal(everyone.column("person_record_id"), new_key))
+        added = score_new_pairs(
+            existing, everyone.filter(pc.equal(everyone.column("person_record_id"), new_key)), tf
+        )
+        full = score_pairs(everyone, tf_tables=tf)
+        with_new = full.filter(
+            pc.or_(
+                pc.equal(full.column("person_record_id_l"), new_key),
+                pc.equal(full.column("person_record_id_r"), new_key),
+            )
+        )
+        assert sorted(added.to_pylist(), key=str) == sorted(with_new.to_pylist(), key=str)
+        pair = [row for row in added.to_pylist() if "m:older" in row.values()]
+        assert pair and "swapped" in pair[0]["comparison_levels"]
 
 
 def test_frozen_frequencies_are_kept_until_the_records_grow_or_the_model_changes(

@@ -11,23 +11,25 @@ or with var identity_full_refresh, every pair is scored again. c360.identity.inc
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
     from dbt.adapters.events.logging import AdapterLogger
 
     from c360.churn.registry import parse_flag
     from c360.identity.incremental import (
-        delete_rows,
         frequencies_version,
         identity_version,
         model_digest,
         sibling,
-        stable_mask,
         stored_table,
         tf_lookups,
     )
-    from c360.identity.scoring import MATCH_COLUMNS, model_path, score_new_pairs, score_pairs
+    from c360.identity.scoring import (
+        MATCH_COLUMNS,
+        blocking_partners_sql,
+        model_path,
+        score_new_pairs,
+        score_pairs,
+    )
 
     path = model_path(dbt.config.get("model_path"))
     threshold = float(dbt.config.get("min_pair_probability"))
@@ -39,15 +41,9 @@ def model(dbt, session):
         float(dbt.config.get("match_threshold")),
         int(dbt.config.get("max_cluster_size")),
     )
-    # only the columns Splink compares leave the warehouse
-    records = (
-        dbt.ref("int_person_records_fingerprinted")
-        .project(", ".join([*MATCH_COLUMNS, "record_fingerprint"]))
-        .order("person_record_id")
-        .arrow()
-        .read_all()
-    )
-    tf = tf_lookups(frequencies, records.schema)
+    fingerprinted = dbt.ref("int_person_records_fingerprinted")
+    columns = ", ".join(MATCH_COLUMNS)
+    tf = tf_lookups(frequencies, fingerprinted.project(columns).limit(0).arrow().read_all().schema)
     log = AdapterLogger("c360")
     if set(frequencies.column("model_digest").to_pylist()) - {model_digest(path)}:
         # int_identity_frequencies was not rebuilt since the model changed (a selection
@@ -57,11 +53,9 @@ def model(dbt, session):
             " build int_identity_frequencies to recompute them"
         )
     clustered = sibling(dbt.this, "int_person_records_clustered")
+    # the versions of the clustering state only: its rows stay in the warehouse
     state = stored_table(
-        session,
-        dbt.this,
-        "int_person_records_clustered",
-        "person_record_id, record_fingerprint, identity_version",
+        session, dbt.this, "int_person_records_clustered", "distinct identity_version"
     )
 
     reason = None
@@ -81,35 +75,75 @@ def model(dbt, session):
             session.execute(f"delete from {clustered}")
         if dbt.is_incremental:
             session.execute(f"delete from {dbt.this}")
+        records = fingerprinted.project(columns).order("person_record_id").arrow().read_all()
         return score_pairs(records, threshold=threshold, model_path=path, tf_tables=tf)
 
-    stable = stable_mask(
-        records.column("person_record_id").combine_chunks(),
-        records.column("record_fingerprint").combine_chunks(),
-        state.column("person_record_id").combine_chunks(),
-        state.column("record_fingerprint").combine_chunks(),
+    # Which records are stable, which stored pairs go and which records Splink needs are
+    # decided in SQL: only the new records and their blocking partners leave the warehouse.
+    source = sibling(dbt.this, "int_person_records_fingerprinted")
+    session.execute(
+        "create or replace temp table c360_stable_ids as"
+        f" select f.person_record_id from {source} as f join {clustered} as c"
+        " on f.person_record_id = c.person_record_id"
+        " and f.record_fingerprint = c.record_fingerprint"
     )
-    stable_ids = records.column("person_record_id").filter(pa.array(stable)).combine_chunks()
-    # every stored pair with an end that is not stable goes, also pairs scored by a build
-    # that stopped before clustering (their records are still new) or of records gone since
-    stored_ids = (
-        session.sql(
-            f"select person_record_id_l as id from {dbt.this}"
-            f" union select person_record_id_r from {dbt.this}"
+    try:
+        # every stored pair with an end that is not stable goes, also pairs scored by a
+        # build that stopped before clustering (their records are still new) or of records
+        # gone since
+        deleted = session.execute(
+            f"delete from {dbt.this}"
+            " where person_record_id_l not in (select person_record_id from c360_stable_ids)"
+            " or person_record_id_r not in (select person_record_id from c360_stable_ids)"
+            " returning person_record_id_l, person_record_id_r"
+        ).fetchall()
+        session.register(
+            "c360_deleted_pairs",
+            pa.table(
+                {
+                    "person_record_id_l": pa.array([a for a, _ in deleted], pa.string()),
+                    "person_record_id_r": pa.array([b for _, b in deleted], pa.string()),
+                }
+            ),
         )
-        .arrow()
-        .read_all()
-        .column("id")
-        .combine_chunks()
-    )
-    unstable = stored_ids.filter(pc.invert(pc.is_in(stored_ids, value_set=stable_ids)))
-    delete_rows(session, dbt.this, "person_record_id_l", unstable)
-    delete_rows(session, dbt.this, "person_record_id_r", unstable)
-    new = records.filter(pa.array(~stable))
+        try:
+            # the records whose stored pairs went: the ends of the deleted pairs not stable
+            dropped = session.sql(
+                "select count(*) from (select person_record_id_l as id from c360_deleted_pairs"
+                " union select person_record_id_r from c360_deleted_pairs)"
+                " where id not in (select person_record_id from c360_stable_ids)"
+            ).fetchall()[0][0]
+        finally:
+            session.unregister("c360_deleted_pairs")
+        total = session.sql(f"select count(*) from {source}").fetchall()[0][0]
+        new = (
+            session.sql(
+                f"select {columns} from {source} where person_record_id not in"
+                " (select person_record_id from c360_stable_ids) order by person_record_id"
+            )
+            .arrow()
+            .read_all()
+        )
+        session.register("c360_new_person_records", new)
+        try:
+            existing = (
+                session.sql(
+                    f"select {columns} from {source} where person_record_id in"
+                    " (select person_record_id from c360_stable_ids)"
+                    " and person_record_id in"
+                    f" ({blocking_partners_sql(path, source, 'c360_new_person_records')})"
+                    " order by person_record_id"
+                )
+                .arrow()
+                .read_all()
+            )
+        finally:
+            session.unregister("c360_new_person_records")
+    finally:
+        session.execute("drop table if exists c360_stable_ids")
     log.info(
-        f"identity scoring: incremental ({int(np.count_nonzero(~stable))} new or changed"
-        f" records of {records.num_rows}, {len(unstable)} records' stored pairs dropped)"
+        f"identity scoring: incremental ({new.num_rows} new or changed records of {total},"
+        f" scored against the {existing.num_rows} stable ones sharing a blocking key with"
+        f" one, {dropped} records' stored pairs dropped)"
     )
-    return score_new_pairs(
-        records.filter(pa.array(stable)), new, tf, threshold=threshold, model_path=path
-    )
+    return score_new_pairs(existing, new, tf, threshold=threshold, model_path=path)

@@ -5,8 +5,10 @@ keeps its fingerprint, its component (of the edges at the match threshold and mu
 inside which the guards decide) and a digest of its deterministic edges and override rows.
 A build re-clusters only the components touched by new, changed or gone records or by
 changed deterministic edges or overrides, with the same cluster_records, guards and frozen
-name counts, and keeps every other row. It clusters everything on the first build, on
---full-refresh, with var identity_full_refresh, and when the identity version changed.
+name counts, and keeps every other row. Which records those are is decided in SQL
+(affected_sql), so only they and their pairs leave the warehouse. It clusters everything
+on the first build, on --full-refresh, with var identity_full_refresh, and when the
+identity version changed.
 """
 
 
@@ -18,12 +20,14 @@ def model(dbt, session):
     from c360.churn.registry import parse_flag
     from c360.identity.clustering import GUARD_COLUMNS
     from c360.identity.incremental import (
+        affected_sql,
         cluster_step,
-        delete_rows,
         frequencies_version,
         identity_version,
         name_counts,
+        partner_digests,
         running_build,
+        sibling,
     )
     from c360.identity.scoring import model_path
 
@@ -41,61 +45,122 @@ def model(dbt, session):
         threshold,
         max_cluster_size,
     )
-    # only what the guards read, in key order (cluster_records would otherwise sort it)
-    records = (
-        dbt.ref("int_person_records_fingerprinted")
-        .project(", ".join([*GUARD_COLUMNS, "record_fingerprint"]))
-        .order("person_record_id")
-        .arrow()
-        .read_all()
-    )
+    fingerprinted = dbt.ref("int_person_records_fingerprinted")
     deterministic = dbt.ref("int_identity_edges_deterministic")
+    dbt.ref("int_person_pairs_scored")  # a dependency: read below through SQL
+    # cluster_records joins only the edges at the threshold that are not contradictory and
+    # ignores every other pair: only those are read, not every scored pair
+    strong = f"cast(match_probability as double) >= cast({threshold!r} as double)"
     columns = "person_record_id_l, person_record_id_r, match_probability"
-    pairs = pa.concat_tables(
-        [
-            deterministic.project(f"{columns}, false as is_contradictory").arrow().read_all(),
-            dbt.ref("int_person_pairs_scored")
-            .project(f"{columns}, is_contradictory")
-            .arrow()
-            .read_all(),
-        ]
+    pairs_sql = (
+        f"select {columns}, false as is_contradictory"
+        f" from {sibling(dbt.this, 'int_identity_edges_deterministic')} where {strong}"
+        f" union all select {columns}, is_contradictory"
+        f" from {sibling(dbt.this, 'int_person_pairs_scored')}"
+        f" where {strong} and not coalesce(is_contradictory, false)"
     )
-    previous = (
-        session.sql(f"select * from {dbt.this}").arrow().read_all() if dbt.is_incremental else None
-    )
-
-    reason = None
-    if previous is None:
-        reason = "first build or --full-refresh"
-    elif parse_flag("var identity_full_refresh", dbt.config.get("identity_full_refresh")):
-        reason = "var identity_full_refresh"
-    elif previous.num_rows == 0:
-        reason = "no clustering state stored"
-    elif set(previous.column("identity_version").to_pylist()) != {version}:
-        reason = "the identity version changed (model, frequencies, thresholds or code)"
-    rows, delete, stats = cluster_step(
-        records,
-        pairs,
-        None if reason else previous,
+    records_sql = sibling(dbt.this, "int_person_records_fingerprinted")
+    # only what the guards read, in key order (cluster_records would otherwise sort it)
+    guarded = ", ".join([*GUARD_COLUMNS, "record_fingerprint"])
+    overrides = {
+        "deterministic": pairs_of(deterministic, "person_record_id_l", "person_record_id_r"),
+        "must_link": pairs_of(dbt.ref("identity_must_link")),
+        "cannot_link": pairs_of(dbt.ref("identity_cannot_link")),
+    }
+    options = dict(
         version=version,
         build_id=running_build(session),
         threshold=threshold,
         max_cluster_size=max_cluster_size,
-        deterministic=pairs_of(deterministic, "person_record_id_l", "person_record_id_r"),
-        must_link=pairs_of(dbt.ref("identity_must_link")),
-        cannot_link=pairs_of(dbt.ref("identity_cannot_link")),
         name_counts=name_counts(frequencies),
+        **overrides,
     )
+    # the state's versions only: its rows stay in the warehouse
+    versions = (
+        session.sql(f"select distinct identity_version from {dbt.this}").fetchall()
+        if dbt.is_incremental
+        else None
+    )
+
+    reason = None
+    if versions is None:
+        reason = "first build or --full-refresh"
+    elif parse_flag("var identity_full_refresh", dbt.config.get("identity_full_refresh")):
+        reason = "var identity_full_refresh"
+    elif not versions:
+        reason = "no clustering state stored"
+    elif {v for (v,) in versions} != {version}:
+        reason = "the identity version changed (model, frequencies, thresholds or code)"
     log = AdapterLogger("c360")
     if reason:
+        records = fingerprinted.project(guarded).order("person_record_id").arrow().read_all()
+        pairs = session.sql(pairs_sql).arrow().read_all()
+        rows, _, stats = cluster_step(records, pairs, None, **options)
         log.info(f"identity clustering: full ({reason}), {stats['records']} records")
-        if previous is not None:
+        if versions is not None:
             session.execute(f"delete from {dbt.this}")
-    else:
-        log.info(
-            f"identity clustering: incremental, re-clustered {stats['reclustered']} of"
-            f" {stats['records']} records ({stats['seeds']} new, changed or re-linked,"
-            f" {stats['removed']} gone)"
+        return rows
+
+    # Which records to re-cluster is decided in the warehouse (affected_sql); only they,
+    # their pairs and their overrides' digests are read, and they are clustered as a whole
+    # (their components are whole components), exactly as cluster_step would.
+    must = overrides["must_link"]
+    session.register("c360_partner_digests", partner_digests(**overrides))
+    session.register(
+        "c360_must_links",
+        pa.table(
+            {
+                "person_record_id_l": pa.array([a for a, _ in must], pa.string()),
+                "person_record_id_r": pa.array([b for _, b in must], pa.string()),
+            }
+        ),
+    )
+    edges = (
+        f"(select person_record_id_l, person_record_id_r from ({pairs_sql})"
+        " union all select person_record_id_l, person_record_id_r from c360_must_links)"
+    )
+    try:
+        session.execute(
+            "create or replace temp table c360_affected as"
+            f" {affected_sql(records_sql, str(dbt.this), 'c360_partner_digests', edges)}"
         )
-        delete_rows(session, dbt.this, "person_record_id", delete)
+    finally:
+        session.unregister("c360_partner_digests")
+        session.unregister("c360_must_links")
+    try:
+        part = (
+            session.sql(
+                f"select {guarded} from {records_sql} where person_record_id in"
+                " (select person_record_id from c360_affected) order by person_record_id"
+            )
+            .arrow()
+            .read_all()
+        )
+        part_pairs = (
+            session.sql(
+                f"select * from ({pairs_sql}) where person_record_id_l in"
+                " (select person_record_id from c360_affected) and person_record_id_r in"
+                " (select person_record_id from c360_affected)"
+            )
+            .arrow()
+            .read_all()
+        )
+        seeds = session.sql("select count(*) from c360_affected where is_seed").fetchall()[0][0]
+        total = session.sql(f"select count(*) from {records_sql}").fetchall()[0][0]
+        rows, _, _ = cluster_step(part, part_pairs, None, **options)
+        # the stored rows of the records re-clustered and of the records gone
+        gone = session.execute(
+            f"delete from {dbt.this} where person_record_id not in"
+            f" (select person_record_id from {records_sql}) returning person_record_id"
+        ).fetchall()
+        session.execute(
+            f"delete from {dbt.this} where person_record_id in"
+            " (select person_record_id from c360_affected)"
+        )
+    finally:
+        session.execute("drop table if exists c360_affected")
+    log.info(
+        f"identity clustering: incremental, re-clustered {rows.num_rows} of {total} records"
+        f" ({seeds} new, changed or re-linked, {len(gone)} gone)"
+    )
     return rows

@@ -5,7 +5,11 @@
     changed (a corrected email, a name nulled by a set-wide junk rule) is
     re-scored and re-clustered as removed + new. NULL and '' differ ('~' marks a
     NULL; no key value is '~').
+
+    A view: its two readers (scoring, clustering) each hash the records once,
+    which costs less than writing every record's columns to a table each build.
 #}
+{{ config(materialized='view') }}
 {% set fingerprint_columns = [
     'birth_date', 'email_key', 'first_name_canonical', 'first_name_key',
     'last_name_key', 'person_record_id', 'phone_e164', 'postal_code',

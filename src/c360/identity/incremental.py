@@ -227,15 +227,10 @@ def edge_digests(
 ) -> pa.Array:
     """Per record: a digest of its deterministic edges and override rows (partner and kind),
     '' when it has none. A record whose digest changed is re-clustered with its component."""
-    partners: dict[str, list[str]] = defaultdict(list)
-    for kind, pairs in (("d", deterministic), ("m", must_link), ("c", cannot_link)):
-        for a, b in pairs:
-            partners[a].append(f"{kind}:{b}")
-            partners[b].append(f"{kind}:{a}")
     # only the few records with partners are hashed; the others are looked up, not looped
-    named = pa.array(list(partners), pa.string())
-    digests = pa.array([digest(sorted(found)) for found in partners.values()], pa.string())
-    at = pc.index_in(pa.array(ids, pa.string()), value_set=named)
+    named = partner_digests(deterministic, must_link, cannot_link)
+    at = pc.index_in(pa.array(ids, pa.string()), value_set=named.column("person_record_id"))
+    digests = named.column("edge_digest").combine_chunks()
     return pc.fill_null(pc.take(digests, at), "")
 
 
@@ -416,6 +411,76 @@ def cluster_step(
     )
     stats.update(reclustered=rows, records=len(ids))
     return out, delete, stats
+
+
+def partner_digests(
+    deterministic: Iterable[tuple[str, str]],
+    must_link: Iterable[tuple[str, str]],
+    cannot_link: Iterable[tuple[str, str]],
+) -> pa.Table:
+    """edge_digests of the records that have partners (person_record_id, edge_digest);
+    every other record's digest is ''."""
+    partners: dict[str, list[str]] = defaultdict(list)
+    for kind, pairs in (("d", deterministic), ("m", must_link), ("c", cannot_link)):
+        for a, b in pairs:
+            partners[a].append(f"{kind}:{b}")
+            partners[b].append(f"{kind}:{a}")
+    return pa.table(
+        {
+            "person_record_id": pa.array(list(partners), pa.string()),
+            "edge_digest": pa.array(
+                [digest(sorted(found)) for found in partners.values()], pa.string()
+            ),
+        }
+    )
+
+
+def affected_sql(records: str, state: str, digests: str, edges: str) -> str:
+    """SQL selecting the person_record_id (and is_seed) of every record cluster_step
+    re-clusters, from relations in the warehouse, so only those records and pairs are read.
+
+    records: person_record_id, record_fingerprint now; state: the stored CLUSTERED_SCHEMA
+    rows; digests: partner_digests; edges: person_record_id_l, person_record_id_r of the
+    edges clustering joins now (at the threshold, not contradictory) and the must-links.
+    Seeds are the records new, changed or with another digest. Every edge now between two
+    records that are not seeds was an edge of the state (scoring keeps the pairs of stable
+    records as they were, and a changed deterministic edge or override changes both ends'
+    digests), so the components now holding a seed or a record of a hit component
+    (affected_records) are: the seeds, plus every stored component that held a seed or a
+    record gone, or holds a record a seed is joined to now, whole.
+    """
+    return f"""
+        with seeds as (
+            select r.person_record_id
+            from {records} as r
+            left join {state} as s on r.person_record_id = s.person_record_id
+            left join {digests} as d on r.person_record_id = d.person_record_id
+            where s.person_record_id is null
+                or s.record_fingerprint is distinct from r.record_fingerprint
+                or s.edge_digest is distinct from coalesce(d.edge_digest, '')
+        ),
+        hit as (
+            select s.identity_component from {state} as s
+            where s.person_record_id in (select person_record_id from seeds)
+                or s.person_record_id not in (select person_record_id from {records})
+            union
+            select s.identity_component
+            from {edges} as e
+            inner join seeds as q on e.person_record_id_l = q.person_record_id
+            inner join {state} as s on e.person_record_id_r = s.person_record_id
+            union
+            select s.identity_component
+            from {edges} as e
+            inner join seeds as q on e.person_record_id_r = q.person_record_id
+            inner join {state} as s on e.person_record_id_l = s.person_record_id
+        )
+        select person_record_id, true as is_seed from seeds
+        union all
+        select s.person_record_id, false from {state} as s
+        where s.identity_component in (select identity_component from hit)
+            and s.person_record_id in (select person_record_id from {records})
+            and s.person_record_id not in (select person_record_id from seeds)
+    """
 
 
 def running_build(session) -> str:

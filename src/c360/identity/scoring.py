@@ -268,7 +268,12 @@ def score_new_pairs(
 ) -> pa.Table:
     """The pairs a full score_pairs over existing + new would add to those among `existing`:
     new x existing (predict_between) and new x new (predict_within), scored with the frozen
-    tf_tables, in score_pairs' shape (the smaller record key on the left)."""
+    tf_tables, in score_pairs' shape (the smaller record key on the left).
+
+    Some levels are not symmetric (first name equal to the *other's* last name), so a pair
+    scores as predict() scores it only with the smaller key on the left: predict_between
+    runs both ways round and each pair is kept from the run that had it that way round
+    (Splink's blocking then also matches predict()'s, rule for rule)."""
     if new.num_rows == 0:
         return PAIR_SCHEMA.empty_table()
     model = json.loads(Path(model_path).read_text())
@@ -280,11 +285,15 @@ def score_new_pairs(
         existing_frame = db_api.register(
             existing.select(MATCH_COLUMNS), table_name="existing_person_records"
         )
-        parts.append(
-            linker.inference.predict_between(
-                existing_frame, new_frame, threshold_match_probability=threshold
+        for left, right in ((existing_frame, new_frame), (new_frame, existing_frame)):
+            scored = linker.inference.predict_between(
+                left, right, threshold_match_probability=threshold
             ).as_pyarrow_table()
-        )
+            parts.append(
+                scored.filter(
+                    pc.less(scored.column(f"{UNIQUE_ID}_l"), scored.column(f"{UNIQUE_ID}_r"))
+                )
+            )
     if new.num_rows > 1:
         parts.append(
             linker.inference.predict_within(
@@ -292,14 +301,24 @@ def score_new_pairs(
             ).as_pyarrow_table()
         )
     pairs = [_pairs_of(part, model) for part in parts]
-    pairs = pa.concat_tables(pairs) if pairs else PAIR_SCHEMA.empty_table()
-    # predict_between keeps the roles (existing left, new right); predict() puts the
-    # smaller key left, which is how the stored pairs are keyed (comparisons are symmetric)
-    left, right = pairs.column("person_record_id_l"), pairs.column("person_record_id_r")
-    swap = pc.greater(left, right)
-    return pairs.set_column(0, "person_record_id_l", pc.if_else(swap, right, left)).set_column(
-        1, "person_record_id_r", pc.if_else(swap, left, right)
-    )
+    return pa.concat_tables(pairs) if pairs else PAIR_SCHEMA.empty_table()
+
+
+def blocking_partners_sql(model_path: Path, existing: str, new: str) -> str:
+    """SQL selecting the UNIQUE_ID of every row of `existing` (a relation) that meets a row
+    of `new` under one of the model's blocking rules, with `existing` on either side of the
+    rule. predict_between pairs a new record only with these: the other existing records
+    block with no new one, so leaving them out moves no score (the TF tables are frozen),
+    and Splink then handles the few records that can pair instead of every record."""
+    model = json.loads(Path(model_path).read_text())
+    rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
+    if not rules:
+        raise ValueError(f"{model_path}: the model has no blocking rule to generate predictions")
+    selects = []
+    for rule in rules:
+        selects.append(f"select l.{UNIQUE_ID} from {existing} as l join {new} as r on ({rule})")
+        selects.append(f"select r.{UNIQUE_ID} from {new} as l join {existing} as r on ({rule})")
+    return "\nunion\n".join(selects)
 
 
 def _pairs_of(scored: pa.Table, model: dict) -> pa.Table:

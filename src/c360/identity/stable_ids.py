@@ -702,12 +702,17 @@ LINEAGE_SCHEMA = pa.schema(
 
 def _latest(rows: pa.Table, key: str) -> pa.Table:
     """Each key's row of the highest lineage_sequence."""
-    rows = rows.sort_by([(key, "ascending"), ("lineage_sequence", "descending")])
-    keys = rows.column(key).combine_chunks()
+    # sorted by the two columns only, and only the kept rows taken: the lineage's rows are
+    # wide, and reordering all of them was most of this function's cost (same stable sort)
+    order = pc.sort_indices(
+        rows.select([key, "lineage_sequence"]),
+        sort_keys=[(key, "ascending"), ("lineage_sequence", "descending")],
+    )
+    keys = rows.column(key).take(order).combine_chunks()
     first = np.ones(len(keys), bool)
     if len(keys) > 1:
         first[1:] = pc.not_equal(keys[1:], keys[:-1]).to_numpy(zero_copy_only=False)
-    return rows.filter(pa.array(first))
+    return rows.take(order.filter(pa.array(first)))
 
 
 def _lineage(lineage: pa.Table) -> pa.Table:
