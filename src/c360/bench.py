@@ -129,15 +129,10 @@ def _running_at(results: list[dict], moment: float) -> list[str]:
     return names
 
 
-def dbt_build(raw: Path, work: Path) -> dict:
-    """`dbt build` of the project on `raw` into a fresh warehouse under `work`."""
-    db = work / "warehouse.duckdb"
-    for stale in (db, db.with_suffix(".duckdb.wal"), work / "target", work / "logs"):
-        if stale.is_dir():
-            shutil.rmtree(stale)
-        elif stale.exists():
-            stale.unlink()
-    env = {
+def dbt_env(raw: Path, db: Path, work: Path) -> dict:
+    """The environment of a benchmark's dbt run: Parquet raw data at `raw`, the warehouse
+    `db`, and dbt's target and logs under `work` (never the project's own)."""
+    return {
         **os.environ,
         "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
         "C360_RAW_PATH": str(raw),
@@ -147,6 +142,17 @@ def dbt_build(raw: Path, work: Path) -> dict:
         "DBT_LOG_PATH": str(work / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+def dbt_build(raw: Path, work: Path) -> dict:
+    """`dbt build` of the project on `raw` into a fresh warehouse under `work`."""
+    db = work / "warehouse.duckdb"
+    for stale in (db, db.with_suffix(".duckdb.wal"), work / "target", work / "logs"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    env = dbt_env(raw, db, work)
     dbt = str(Path(sys.executable).parent / "dbt")
     with open(work / "dbt_build.log", "w") as log:
         started = time.perf_counter()

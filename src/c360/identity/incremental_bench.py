@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from c360.bench import PROJECT_DIR, machine
+from c360.bench import PROJECT_DIR, dbt_env, machine
 
 SELECT = ["-s", "+int_person_records_customer_ids", "--indirect-selection=cautious"]
 IDENTITY_STEP = (
@@ -68,16 +68,7 @@ def build(raw: Path, db: Path, work: Path, *args: str) -> dict:
     """One `dbt build` of the identity models; its wall and CPU seconds and model times."""
     for stale in (work / "target", work / "logs"):
         shutil.rmtree(stale, ignore_errors=True)
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "C360_RAW_PATH": str(raw),
-        "C360_RAW_FORMAT": "parquet",
-        "C360_DUCKDB_PATH": str(db),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_env(raw, db, work)
     dbt = str(Path(sys.executable).parent / "dbt")
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "dbt_build.log", "w") as log:
