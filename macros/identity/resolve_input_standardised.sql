@@ -1,8 +1,9 @@
 {#
     The match columns of incoming records, standardised by the same macros staging
-    applies (name keys, nickname canonical, email key, E.164 phone, date of birth,
-    street and postal keys, junk identifiers) so a resolved record is compared exactly
-    as the build compared its person records. `input_relation` has the raw text
+    and int_person_records_unioned apply (name keys, nickname canonical, email key
+    and numbered handle, E.164 phone, date of birth, street and postal keys, junk
+    identifiers) so a resolved record is compared exactly as the build compared its
+    person records. `input_relation` has the raw text
     columns full_name, first_name, last_name, email, phone, birth_date,
     street_address and postal_code; a full name fills a missing first or last name
     the way support tickets' requester names are split.
@@ -51,6 +52,7 @@ final as (
         first_name_canonical,
         last_name_key,
         email_key,
+        {{ email_handle('email_key') }} as email_handle,
         phone_e164,
         birth_date,
         postal_code,

@@ -606,6 +606,37 @@ def test_blocking_and_comparisons_reach_pairs_with_typos_in_every_field() -> Non
         )
 
 
+def test_a_numbered_email_handle_is_blocked_and_compared_by_its_column() -> None:
+    """Two records sharing only a numbered handle at two providers (email_handle, as macro
+    email_handle computes it) are blocked together and reach the handle level, by plain
+    equality on the column; a handle without a number is NULL there and no evidence: the
+    same two names with info@ at two providers are never compared."""
+    background = population(300, seed=2)
+    james = {"first_name_key": "james", "first_name_canonical": "james", "last_name_key": "smith"}
+    ann = {"first_name_key": "ann", "first_name_canonical": "ann", "last_name_key": "leeford"}
+    rows = [
+        {**james, "person_record_id": "h:1", "email_key": "james_smith.15984@yahoo.com"},
+        {**james, "person_record_id": "h:2", "email_key": "jamessmith15984@aol.com"},
+        {**ann, "person_record_id": "h:3", "email_key": "info@shop.example"},
+        {**ann, "person_record_id": "h:4", "email_key": "info@other.example"},
+    ]
+    for row, handle, postal_code in zip(
+        rows, ["jamessmith15984", "jamessmith15984", None, None], ["1001", "9901"] * 2, strict=True
+    ):
+        row.update(email_handle=handle, postal_code=postal_code, postal_code_key=postal_code)
+    scored = score_pairs(pa.concat_tables([background, person_records(*rows)]), threshold=0.0)
+    found = {
+        frozenset((r["person_record_id_l"], r["person_record_id_r"])): r
+        for r in scored.to_pylist()
+        if r["person_record_id_l"].startswith("h:") and r["person_record_id_r"].startswith("h:")
+    }
+    assert set(found) == {frozenset(("h:1", "h:2"))}
+    assert (
+        "Same numbered handle, other address"
+        in found[frozenset(("h:1", "h:2"))]["comparison_levels"]
+    )
+
+
 def test_blocking_report_counts_comparisons_per_record() -> None:
     from c360.identity.blocking import blocking_report
 
@@ -697,12 +728,15 @@ def test_u_of_an_email_is_counted_over_pairs_of_different_people() -> None:
     email = saved["email_key"].create_comparison_dict("duckdb")
     phone = saved["phone_e164"].create_comparison_dict("duckdb")
 
-    def person(rid: str, first: str, born: dt.date | None, email: str) -> dict:
+    def person(
+        rid: str, first: str, born: dt.date | None, email: str, handle: str | None = None
+    ) -> dict:
         return {
             "person_record_id": rid,
             "first_name_canonical": first,
             "birth_date": born,
             "email_key": email,
+            "email_handle": handle,  # as macro email_handle computes it
         }
 
     rows = person_records(
@@ -714,8 +748,8 @@ def test_u_of_an_email_is_counted_over_pairs_of_different_people() -> None:
         person("c1", "cat", dt.date(1975, 3, 3), "family@x.com"),
         person("d1", "dan", dt.date(1990, 4, 4), "dan@x.com"),
         # different people with one numbered handle at two providers
-        person("f1", "fay", dt.date(1980, 5, 5), "kim.lee77@a.com"),
-        person("g1", "gus", dt.date(1981, 6, 6), "kimlee77@b.com"),
+        person("f1", "fay", dt.date(1980, 5, 5), "kim.lee77@a.com", "kimlee77"),
+        person("g1", "gus", dt.date(1981, 6, 6), "kimlee77@b.com", "kimlee77"),
         # without a birth date nobody can say who this is: left out of the count
         person("e1", "eve", None, "family@x.com"),
     )

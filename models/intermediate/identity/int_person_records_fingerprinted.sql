@@ -11,7 +11,7 @@
 #}
 {{ config(materialized='view') }}
 {% set fingerprint_columns = [
-    'birth_date', 'email_key', 'first_name_canonical', 'first_name_key',
+    'birth_date', 'email_handle', 'email_key', 'first_name_canonical', 'first_name_key',
     'last_name_key', 'person_record_id', 'phone_e164', 'postal_code',
     'postal_code_key', 'street_key', 'street_name_key', 'street_number',
 ] %}

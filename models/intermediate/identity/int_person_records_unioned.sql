@@ -4,7 +4,9 @@
     profile). A guest checkout is a person record of its own (source_system
     shop_guest, keyed by order_id) carrying only an email and a postal code.
     An email or phone that nameless records carry at many postal codes is a
-    placeholder (is_nameless_placeholder) and is nulled on them.
+    placeholder (is_nameless_placeholder) and is nulled on them, the email's
+    numbered handle (email_handle) with it. The match keys are computed here,
+    once for every source.
 #}
 with
 
@@ -69,7 +71,8 @@ keyed as (
         *,
         {{ street_number('street_key') }} as street_number,
         {{ street_name_key('street_key') }} as street_name_key,
-        {{ postal_code_match_key('postal_code') }} as postal_code_key
+        {{ postal_code_match_key('postal_code') }} as postal_code_key,
+        {{ email_handle('email_key') }} as email_handle
     from unioned
 ),
 
@@ -97,6 +100,7 @@ final as (
         last_name_key,
         email,
         case when not is_email_placeholder then email_key end as email_key,
+        case when not is_email_placeholder then email_handle end as email_handle,
         case when not is_phone_placeholder then phone_e164 end as phone_e164,
         street_key,
         street_number,

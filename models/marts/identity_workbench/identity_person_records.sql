@@ -15,22 +15,9 @@ final as (
     select
         -- ids
         person_record_id,
-
-        -- strings
         source_system,
-        first_name_key,
-        first_name_canonical,
-        last_name_key,
-        email_key,
-        phone_e164,
-        postal_code,
-        postal_code_key,
-        street_key,
-        street_number,
-        street_name_key,
 
-        -- dates
-        birth_date
+        {{ person_match_columns() }}
     from person_records
 )
 

@@ -19,20 +19,7 @@ final as (
         source_system,
         source_record_id,
 
-        -- strings
-        first_name_key,
-        first_name_canonical,
-        last_name_key,
-        email_key,
-        phone_e164,
-        postal_code,
-        postal_code_key,
-        street_key,
-        street_number,
-        street_name_key,
-
-        -- dates
-        birth_date
+        {{ person_match_columns() }}
     from resolved
     where {{ without_erased_customers('customer_id') }}
 )

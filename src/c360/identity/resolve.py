@@ -28,7 +28,6 @@ import json
 import logging
 import math
 import random
-import re
 import statistics
 import sys
 import time
@@ -283,16 +282,6 @@ def compile_condition(sql: str, column: Callable[[exp.Column], tuple[str, str]])
             return lambda left, right: _epoch(inner(left, right))
         if isinstance(node, exp.JarowinklerSimilarity):
             return _string_function(jaro_winkler_similarity, build(node.this), node.expression)
-        if isinstance(node, exp.RegexpReplace):
-            return _regexp_replace(node, build(node.this))
-        if isinstance(node, exp.RegexpLike) and not node.args.get("flag"):
-            pattern = _literal_pattern(node.expression)
-            inner = build(node.this)
-            return lambda left, right: (
-                None if (v := inner(left, right)) is None else pattern.search(v) is not None
-            )
-        if isinstance(node, exp.SplitPart):
-            return _split_part(node, build(node.this))
         if isinstance(node, exp.Anonymous) and node.name.lower() == "damerau_levenshtein":
             x, y = node.expressions
             return _string_function(damerau_levenshtein, build(x), y)
@@ -310,54 +299,6 @@ def compile_condition(sql: str, column: Callable[[exp.Column], tuple[str, str]])
         return call
 
     return build(sqlglot.parse_one(sql, read="duckdb"))
-
-
-# Regular expressions the scorer runs itself: simple patterns (character classes and
-# literals) mean the same in DuckDB's RE2 and Python's re; anything that could differ
-# (back-references in the replacement, flags other than global) is refused.
-def _literal_pattern(node: exp.Expression) -> re.Pattern:
-    if not (isinstance(node, exp.Literal) and node.is_string):
-        raise UnsupportedForm(f"{node.sql(dialect='duckdb')}: a pattern must be a literal")
-    if "\\" in node.this or "(?" in node.this:
-        raise UnsupportedForm(f"{node.sql(dialect='duckdb')}: escapes and groups differ in RE2")
-    return re.compile(node.this)
-
-
-def _regexp_replace(node: exp.RegexpReplace, value: Evaluator) -> Evaluator:
-    pattern = _literal_pattern(node.expression)
-    replacement = node.args.get("replacement")
-    modifiers = node.args.get("modifiers")
-    flags = "" if not modifiers else None
-    if isinstance(modifiers, exp.Literal):
-        flags = modifiers.this
-    literal = isinstance(replacement, exp.Literal) and replacement.is_string
-    if not literal or flags not in ("", "g"):
-        raise UnsupportedForm(f"{node.sql(dialect='duckdb')}: literal replacement, flag g only")
-    if "\\" in replacement.this:
-        raise UnsupportedForm(f"{node.sql(dialect='duckdb')}: back-references differ in RE2")
-    count = 0 if flags == "g" else 1  # DuckDB replaces the first match unless 'g'
-    text = replacement.this
-    return lambda left, right: (
-        None if (v := value(left, right)) is None else pattern.sub(text, v, count=count)
-    )
-
-
-def _split_part(node: exp.SplitPart, value: Evaluator) -> Evaluator:
-    delimiter, index = node.args.get("delimiter"), node.args.get("part_index")
-    if not (isinstance(delimiter, exp.Literal) and delimiter.is_string and delimiter.this):
-        raise UnsupportedForm(f"{node.sql(dialect='duckdb')}: a non-empty literal delimiter only")
-    if not (isinstance(index, exp.Literal) and not index.is_string and int(index.this) >= 1):
-        raise UnsupportedForm(f"{node.sql(dialect='duckdb')}: a positive literal part only")
-    separator, position = delimiter.this, int(index.this) - 1
-
-    def part(left: dict, right: dict) -> str | None:
-        text = value(left, right)
-        if text is None:
-            return None
-        parts = text.split(separator)
-        return parts[position] if position < len(parts) else ""  # DuckDB: '' past the end
-
-    return part
 
 
 def _suffixed_column(node: exp.Column) -> tuple[str, str]:
@@ -514,8 +455,8 @@ def blocking_rule(number: int, sql: str) -> BlockingRule:
         ):
             equalities.append(part)
         else:
-            # a condition on one record (regexp_matches(l.x, ...)): that side's key is NULL
-            # where it does not hold
+            # a condition on one record (l.x is not null): that side's key is NULL where it
+            # does not hold
             conditions.append(part)
 
     conjuncts(node)

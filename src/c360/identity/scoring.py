@@ -28,6 +28,7 @@ MATCH_COLUMNS = [
     "first_name_canonical",
     "last_name_key",
     "email_key",
+    "email_handle",
     "phone_e164",
     "birth_date",
     "postal_code",

@@ -2,9 +2,10 @@
 
 Written against Splink's backend-agnostic API (SettingsCreator, block_on, ColumnExpression,
 the comparison libraries), so the same settings run on Splink's DuckDB or Spark backend,
-except the swapped-names rule and the email handle, written in DuckDB SQL (another backend
-needs them translated). Match keys that need more than that (house number, street name,
-postal code without leading zeros) are computed in SQL by int_person_records_unioned.
+except the swapped-names rule, written in DuckDB SQL (another backend needs it translated).
+Match keys that need more than that (house number, street name, postal code without
+leading zeros, the numbered email handle) are computed in portable SQL by
+int_person_records_unioned (macros), so rules and levels on them are plain equalities.
 """
 
 from __future__ import annotations
@@ -32,22 +33,6 @@ class Rule:
 
 def _prefix(column: str, length: int) -> ColumnExpression:
     return ColumnExpression(column).substr(1, length)
-
-
-def email_handle(column: str) -> str:
-    """SQL (DuckDB) of an email's handle: its local part, letters and digits only, so
-    james_smith.15984@yahoo.com and jamessmith15984@aol.com have one handle."""
-    return f"regexp_replace(split_part({column}, '@', 1), '[^a-z0-9]', '', 'g')"
-
-
-def same_numbered_handle(left: str, right: str) -> str:
-    """SQL (DuckDB): the two emails have one handle and it carries a number. A number is
-    what someone picked to make a handle theirs (jsmith1984): a numbered handle on two
-    addresses is one person, where info@, sales@ or jsmith@ at two providers are not."""
-    return (
-        f"{email_handle(left)} = {email_handle(right)}"
-        f" and regexp_matches({email_handle(left)}, '[0-9]')"
-    )
 
 
 # Pairs are only scored when they agree on one of these. Each is two or three identifiers
@@ -130,14 +115,10 @@ PREDICTION_RULES = [
         block_on("first_name_canonical", "street_number", _prefix("last_name_key", 1)),
         ("first_name_canonical", "street_number", "last_name_key"),
     ),
-    # Last: Splink excludes the pairs of every earlier rule from each later one, so a rule
-    # computed with regular expressions is evaluated per candidate pair of every rule after
-    # it; here it is evaluated only on its own pairs.
-    Rule(
-        "numbered email handle",
-        CustomRule(same_numbered_handle("l.email_key", "r.email_key"), sql_dialect="duckdb"),
-        ("email_key",),
-    ),
+    # The same numbered handle at another address (email_handle, macro email_handle: the
+    # local part without separators, only when it holds a digit): a person's second
+    # mailbox. A handle without a number (info@, jsmith@) is NULL and blocks nothing.
+    Rule("numbered email handle", block_on("email_handle"), ("email_handle",)),
 ]
 
 # EM runs once per training rule that finds pairs in the user's records (see train.py):
@@ -310,10 +291,9 @@ def _email() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("email_key"),
             cll.ExactMatchLevel("email_key"),
-            cll.CustomLevel(
-                same_numbered_handle('"email_key_l"', '"email_key_r"'),
-                label_for_charts="Same numbered handle, other address",
-                base_dialect_str="duckdb",
+            # email_handle is NULL unless the handle holds a number (macro email_handle)
+            cll.ExactMatchLevel("email_handle").configure(
+                label_for_charts="Same numbered handle, other address"
             ),
             cll.ElseLevel(),
         ],

@@ -31,7 +31,6 @@ from c360.identity.splink_settings import (
     UNIQUE_ID,
     Rule,
     comparisons,
-    email_handle,
     settings,
 )
 from c360.identity.workbench import records_sql
@@ -51,9 +50,14 @@ DETERMINISTIC_RECALL = 0.8
 # two records sharing an email, nothing else known, scored below the threshold. The u of
 # these comparisons' levels is counted instead over pairs that are surely two people: first
 # names (canonical) and birth dates both present and different. Per column, the join key
-# every agreeing level implies (one address or one numbered handle: one handle). With fewer
-# agreeing pairs than MIN_COUNTED_U_PAIRS there is nothing to count: sampling's u stays.
-COUNTED_U_JOINS = {"email_key": email_handle, "phone_e164": lambda column: column}
+# (of one record, `l` or `r`) every agreeing level implies: for an email the numbered
+# handle, else the address (an email key holds an @, a handle never does, so the two never
+# meet); an equi-join, not an `or` of two. With fewer agreeing pairs than
+# MIN_COUNTED_U_PAIRS there is nothing to count: sampling's u stays.
+COUNTED_U_JOINS = {
+    "email_key": lambda side: f"coalesce({side}.email_handle, {side}.email_key)",
+    "phone_e164": lambda side: f"{side}.phone_e164",
+}
 COUNTED_U_PEOPLE = ("first_name_canonical", "birth_date")
 MIN_COUNTED_U_PAIRS = 10
 
@@ -167,15 +171,16 @@ def different_people_u(
     None when fewer than `min_pairs` pairs agree."""
     column = comparison_column(comparison)
     people = list(COUNTED_U_PEOPLE)
+    compared = sorted(comparison_columns(comparison))
     if column not in COUNTED_U_JOINS or any(
-        c not in records.column_names for c in [column, *people]
+        c not in records.column_names for c in {*compared, *people}
     ):
         return None
     levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
     if levels[-1]["sql_condition"].strip().upper() != "ELSE":
         return None
     con = duckdb.connect()
-    con.register("records", records.select([UNIQUE_ID, column, *people]))
+    con.register("records", records.select(list(dict.fromkeys([UNIQUE_ID, *compared, *people]))))
     present = " and ".join(f"{c} is not null" for c in [column, *people])
     con.sql(f"create table carriers as select * from records where {present}")
 
@@ -190,6 +195,7 @@ def different_people_u(
     n = con.sql("select count(*) from carriers").fetchall()[0][0]
     different = n * (n - 1) // 2 - agreeing(people[0]) - agreeing(people[1]) + agreeing(*people)
     join = COUNTED_U_JOINS[column]
+    sides = ", ".join(f"l.{c} as {c}_l, r.{c} as {c}_r" for c in compared)
     differ = " and ".join(f"l.{c} <> r.{c}" for c in people)
     # the levels' own SQL, first that holds, as Splink evaluates them
     level = " ".join(f"when {lv['sql_condition']} then {i}" for i, lv in enumerate(levels[:-1]))
@@ -197,10 +203,10 @@ def different_people_u(
         con.sql(
             f"""
             with pairs as (
-                select l.{column} as {column}_l, r.{column} as {column}_r
+                select {sides}
                 from carriers as l
                 inner join carriers as r
-                    on {join(f"l.{column}")} = {join(f"r.{column}")}
+                    on {join("l")} = {join("r")}
                     and l.{UNIQUE_ID} < r.{UNIQUE_ID} and {differ}
             )
             select case {level} end as level, count(*) from pairs group by all
