@@ -331,32 +331,56 @@ def blocking_partners_sql(model_path: Path, existing: str, new: str) -> str:
     return "\nunion\n".join(selects)
 
 
-def _conjuncts(rule: exp.Expression) -> list[str]:
-    """The rule's AND-ed conditions as SQL, each equality with its sides in sorted order."""
-    found = []
-    for condition in rule.unnest().flatten() if isinstance(rule.unnest(), exp.And) else [rule]:
-        condition = condition.unnest()
-        if isinstance(condition, exp.EQ):
-            sides = (condition.this, condition.expression)
-            found.append("=".join(sorted(side.sql("duckdb") for side in sides)))
-        else:
-            found.append(condition.sql("duckdb"))
-    return sorted(found)
-
-
-def symmetric_rule(rule: str) -> bool:
-    """Whether a blocking rule (SQL over l and r) is the same rule with l and r swapped:
-    the same AND-ed conditions, equalities read either way round. False when unsure."""
-    try:
-        tree = sqlglot.parse_one(rule, read="duckdb")
-    except sqlglot.errors.ParseError:
-        return False
+def _swapped(tree: exp.Expression) -> exp.Expression:
+    """A copy of a blocking rule with l and r swapped."""
     swapped = tree.copy()
     for column in swapped.find_all(exp.Column):
         side = column.table.lower()
         if side in ("l", "r"):
             column.set("table", exp.to_identifier("r" if side == "l" else "l"))
-    return _conjuncts(tree) == _conjuncts(swapped)
+    return swapped
+
+
+def _conditions(rule: exp.Expression) -> list[exp.Expression]:
+    rule = rule.unnest()
+    return [c.unnest() for c in rule.flatten()] if isinstance(rule, exp.And) else [rule]
+
+
+def _canonical(rule: exp.Expression, pinned: set[str]) -> list[str]:
+    """The rule's AND-ed conditions as SQL, each equality with its sides in sorted order,
+    and in the other conditions every pinned expression (one side of an equality between
+    an expression of l and the same expression of r) as one placeholder: where the rule
+    holds, that expression has the same value on both sides."""
+    found = []
+    for condition in _conditions(rule):
+        if isinstance(condition, exp.EQ):
+            sides = (condition.this, condition.expression)
+            found.append("=".join(sorted(side.sql("duckdb") for side in sides)))
+            continue
+        condition = condition.copy().transform(
+            lambda node: exp.column("__pinned") if node.sql("duckdb") in pinned else node
+        )
+        found.append(condition.sql("duckdb"))
+    return sorted(found)
+
+
+def symmetric_rule(rule: str) -> bool:
+    """Whether a blocking rule (SQL over l and r) is the same rule with l and r swapped:
+    the same AND-ed conditions, equalities read either way round, and a condition on one
+    side only (e.g. a test of l's email) counts as the same on the other side when what
+    it reads of that side is pinned equal to the other side's by an equality of the rule.
+    False when unsure."""
+    try:
+        tree = sqlglot.parse_one(rule, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return False
+    pinned = set()
+    for condition in _conditions(tree):
+        if isinstance(condition, exp.EQ):
+            left, right = condition.this, condition.expression
+            if _swapped(left).sql("duckdb") == right.sql("duckdb") != left.sql("duckdb"):
+                pinned |= {left.sql("duckdb"), right.sql("duckdb")}
+    return _canonical(tree, pinned) == _canonical(_swapped(tree), pinned)
 
 
 def _pairs_of(scored: pa.Table, model: dict) -> pa.Table:
