@@ -1047,8 +1047,8 @@ def next_lineage_in_warehouse(
     # a build the lineage does not know clustered them: re-clustered since its last build
     # (a build that stopped before the lineage leaves its re-clustered records unseen too)
     unseen = (
-        f"clustered_in_build not in (select distinct build_id from {lineage}"
-        " where build_id is not null)"
+        f"(clustered_in_build is null or clustered_in_build not in (select distinct build_id"
+        f" from {lineage} where build_id is not null))"
     )
     total, part = session.execute(
         f"select count(*), count(*) filter (where {unseen}) from {clustered}"
