@@ -952,8 +952,8 @@ def _appended_rows(
     )
 
 
-# The clustering's columns next_lineage reads, and the one that says which build clustered
-# a record last (int_person_records_clustered.clustered_in_build).
+# The clustering's columns next_lineage reads (clustered_in_build, the build that clustered
+# a record last, is read in SQL only: it picks the records to assign).
 _CLUSTERED_COLUMNS = "person_record_id, customer_id, cluster_confidence"
 
 
@@ -1011,7 +1011,7 @@ def next_lineage_in_warehouse(
     cannot_link: Sequence[tuple[str, str]] = (),
     erased_customers: pa.Table | None = None,
     restart: bool = False,
-) -> tuple[pa.Table, dict[str, int]]:
+) -> tuple[pa.Table, dict[str, int | str]]:
     """next_lineage over tables of a DuckDB connection, reading only what the build needs,
     and what it read for the log (path, records assigned; when incremental, of how many,
     and the previous records and registry rows read).
