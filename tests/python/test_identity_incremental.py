@@ -3,6 +3,7 @@ which components it touches, and that scoring and clustering only those equals d
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from c360.identity.scoring import (
     blocking_partners_sql,
     score_new_pairs,
     score_pairs,
+    symmetric_rule,
 )
 from conftest import PROJECT_DIR
 from test_identity import population
@@ -233,6 +235,86 @@ def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> N
         name_counts=counts,
     )
     assert part_rows.to_pylist() == rows.to_pylist()
+
+
+def test_a_blocking_rule_is_symmetric_only_when_swapping_l_and_r_gives_the_same_conditions() -> (
+    None
+):
+    assert symmetric_rule('l."email_key" = r."email_key"')
+    assert symmetric_rule("(substr(l.a, 1, 3) = substr(r.a, 1, 3)) AND (l.b = r.b)")
+    # the swapped-name rule: each equality is the other one read the other way round
+    assert symmetric_rule(
+        "l.first_name_key = r.last_name_key and l.last_name_key = r.first_name_key"
+    )
+    assert not symmetric_rule("l.first_name_key = r.last_name_key")
+    assert not symmetric_rule("l.a = r.a and l.b > r.b")
+    # a test of one side only, of what an equality of the rule pins to the other side's
+    assert symmetric_rule("f(l.a) = f(r.a) and regexp_matches(f(l.a), '[0-9]')")
+    assert not symmetric_rule("f(l.a) = f(r.a) and regexp_matches(l.a, '[0-9]')")
+    assert not symmetric_rule("l.a = r.a and regexp_matches(l.b, '[0-9]')")
+    assert not symmetric_rule("l.a = r.a and l.b = 'x'")
+    assert not symmetric_rule("l.a = = r.a")  # unreadable: both ways round, to be safe
+
+
+def test_the_blocking_partners_are_those_of_every_rule_both_ways_round(tmp_path: Path) -> None:
+    everyone = population(400, seed=11)
+    new = everyone.filter(
+        pc.equal(pc.utf8_slice_codeunits(everyone["person_record_id"], 4, 5), "1")
+    )
+    existing = everyone.filter(
+        pc.invert(pc.is_in(everyone["person_record_id"], new["person_record_id"]))
+    )
+    # an existing record whose last name is a new record's first name, and nothing else in
+    # common: found by the rule below with the existing record on the right only
+    planted = {
+        **existing.slice(0, 1).to_pylist()[0],
+        **{column: None for column in MATCH_COLUMNS},
+        "person_record_id": "plant:existing",
+        "first_name_key": "plantfirst",
+        "last_name_key": "plantname",
+    }
+    existing = pa.concat_tables([existing, pa.Table.from_pylist([planted], existing.schema)])
+    new = pa.concat_tables(
+        [
+            new,
+            pa.Table.from_pylist(
+                [
+                    {
+                        **planted,
+                        "person_record_id": "plant:new",
+                        "first_name_key": "plantname",
+                        "last_name_key": "plantlast",
+                    }
+                ],
+                new.schema,
+            ),
+        ]
+    )
+    con = duckdb.connect()
+    con.register("existing_records", existing)
+    con.register("new_records", new)
+    # the model's rules and one that is not symmetric (a first name equal to the other's
+    # last name), which must be joined both ways round
+    model = json.loads(MODEL_PATH.read_text())
+    model["blocking_rules_to_generate_predictions"].append(
+        {"blocking_rule": "l.first_name_key = r.last_name_key", "sql_dialect": "duckdb"}
+    )
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+    rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
+    assert [symmetric_rule(rule) for rule in rules].count(False) == 1
+    both_ways = set()
+    for rule in rules:
+        for sql in (
+            f"select l.person_record_id from existing_records as l join new_records as r on {rule}",
+            f"select r.person_record_id from new_records as l join existing_records as r on {rule}",
+        ):
+            both_ways |= {record for (record,) in con.sql(sql).fetchall()}
+    sql = blocking_partners_sql(path, "existing_records", "new_records")
+    assert sql.count(" join ") == len(rules) + 1
+    assert {record for (record,) in con.sql(sql).fetchall()} == both_ways
+    assert "plant:existing" in both_ways
+    assert 0 < len(both_ways) < existing.num_rows
 
 
 def test_a_new_record_scores_as_a_full_predict_scores_it_whichever_key_is_smaller() -> None:

@@ -7,6 +7,7 @@ import random
 import re
 from collections import Counter
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -26,6 +27,7 @@ from c360.identity.stable_ids import (
     fresh_customer_id,
     lineage_state,
     next_lineage,
+    next_lineage_in_warehouse,
 )
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
@@ -882,3 +884,136 @@ def test_a_restart_gives_every_record_a_fresh_id_never_issued_before() -> None:
     }
     # and the next build carries the new ids on
     assert lineage.run([["crm:1", "shop:7"]]).num_rows == 0
+
+
+# ---------------------------------------------------------------- lineage read in the warehouse
+
+
+class WarehouseLineage:
+    """The lineage and the clustering as tables of a DuckDB connection, as the dbt models
+    keep them, each build assigned by next_lineage_in_warehouse. A record keeps the build
+    that last clustered it unless it is in `reclustered` (an incremental clustering's part)."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.number = 0
+        self.clustered_in: dict[str, str] = {}
+        self.reads: list[dict] = []
+
+    def run(self, groups: list[list[str]], reclustered: set[str] | None = None, **options):
+        self.number += 1
+        build = f"b{self.number}"
+        clustered = clustered_of(groups)
+        records = clustered["person_record_id"].to_pylist()
+        self.clustered_in = {
+            record: build
+            if reclustered is None or record in reclustered or record not in self.clustered_in
+            else self.clustered_in[record]
+            for record in records
+        }
+        self.con.register(
+            "this_build",
+            clustered.append_column(
+                "clustered_in_build",
+                pa.array([self.clustered_in[r] for r in records], pa.string()),
+            ),
+        )
+        self.con.execute("create or replace table clustered as select * from this_build")
+        self.con.unregister("this_build")
+        exists = self.con.execute(
+            "select count(*) from information_schema.tables where table_name = 'lineage'"
+        ).fetchall()[0][0]
+        rows, read = next_lineage_in_warehouse(
+            self.con,
+            "lineage" if exists else None,
+            "clustered",
+            build,
+            T0 + dt.timedelta(days=self.number),
+            **options,
+        )
+        self.reads.append(read)
+        self.con.register("appended", rows)
+        if exists:
+            self.con.execute("insert into lineage select * from appended")
+        else:
+            self.con.execute("create table lineage as select * from appended")
+        self.con.unregister("appended")
+        return rows
+
+    def ids(self) -> dict[str, str]:
+        return as_dict(lineage_state(self.con.sql("select * from lineage").arrow().read_all())[0])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_lineage_read_in_the_warehouse_appends_the_rows_of_the_whole_lineage(
+    seed: int,
+) -> None:
+    everything, warehouse = Lineage(), WarehouseLineage()
+    for number, groups in enumerate(random_builds(seed, builds=8)):
+        part = changed_part(everything.ids(), groups) if number else None
+        if number == 3:  # a clustering whose lineage build stopped: seen by the next one
+            warehouse.clustered_in.update({r: "stopped" for g in groups for r in g if r in part})
+        expected = everything.run(groups)
+        got = warehouse.run(groups, reclustered=part)
+        assert got.equals(expected), f"build {number + 1}"
+        assert warehouse.ids() == everything.ids()
+    assert [read["path"] for read in warehouse.reads] == ["full"] + ["incremental"] * 7
+    last = warehouse.reads[-1]
+    assert last["assigned"] < last["records"]  # the last build left some records alone
+
+
+def test_the_lineage_read_in_the_warehouse_never_issues_an_id_outside_what_it_read() -> None:
+    everything, warehouse = Lineage(), WarehouseLineage()
+    builds = [
+        ([["a", "b"], ["z"]], None),
+        ([["b"], ["z"]], {"a", "b"}),  # a (which named the cluster) is removed, b keeps its id
+        ([["a"], ["b"], ["z"]], {"a"}),  # a is back alone: its first fresh id is b's
+    ]
+    for groups, part in builds:
+        expected = everything.run(groups)
+        assert warehouse.run(groups, reclustered=part).equals(expected)
+    assert warehouse.reads[-1] | {"registry": None} == {
+        "path": "incremental",
+        "assigned": 1,
+        "records": 3,
+        "previous": 0,
+        "registry": None,
+    }
+    assert warehouse.ids()["a"] == fresh_customer_id("a", 1)
+    assert warehouse.ids()["b"] == fresh_customer_id("a")
+
+
+def test_the_lineage_read_in_the_warehouse_moves_a_fresh_id_past_a_hash_collision(
+    monkeypatch,
+) -> None:
+    # x, y and w made to hash to one id: each later one takes its next attempt, although the
+    # id it would take was issued to a record the build does not read
+    monkeypatch.setattr(
+        stable_ids,
+        "customer_id_for",
+        lambda keys: customer_id_for(["same"] if keys[0] in "xyw" else keys),
+    )
+    everything, warehouse = Lineage(), WarehouseLineage()
+    for groups, part in [
+        ([["x"], ["z"]], None),
+        ([["x"], ["y"], ["z"]], {"y"}),
+        ([["w"], ["x"], ["y"], ["z"]], {"w"}),
+    ]:
+        assert warehouse.run(groups, reclustered=part).equals(everything.run(groups))
+    ids = warehouse.ids()
+    assert ids["x"] == customer_id_for(["same"])
+    assert (ids["y"], ids["w"]) == (fresh_customer_id("y", 1), fresh_customer_id("w", 1))
+    assert [read["assigned"] for read in warehouse.reads] == [2, 1, 1]
+
+
+def test_the_lineage_read_in_the_warehouse_restarts_over_everything() -> None:
+    everything, warehouse = Lineage(), WarehouseLineage()
+    for groups, part, restart in [
+        ([["crm:1", "shop:7"], ["crm:2"]], None, False),
+        ([["crm:1", "shop:7"]], {"crm:1"}, True),
+    ]:
+        expected = everything.run(groups, restart=restart)
+        assert warehouse.run(groups, reclustered=part, restart=restart).equals(expected)
+    assert warehouse.reads[-1]["path"] == "full"
+    with pytest.raises(ValueError, match="already in the lineage"):
+        next_lineage_in_warehouse(warehouse.con, "lineage", "clustered", "b2", T0)

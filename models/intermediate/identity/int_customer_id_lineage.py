@@ -1,11 +1,13 @@
 """The stable customer ids' state: one append-only table kept across builds.
 
 Incremental append with full_refresh false, so `dbt build --full-refresh` rebuilds the
-clustering but never this: ids survive it. Each build reads the rows appended so far (its
-previous mapping and registry), assigns this build's clusters their ids and appends its
-history events and registry changes (c360.identity.stable_ids.next_lineage; nothing when
-nothing changed). Starting the ids over is var identity_restart_customer_ids, never a side
-effect. docs/identity-over-time.md.
+clustering but never this: ids survive it. Each build reads its previous mapping and
+registry from the rows appended so far, assigns this build's clusters their ids and appends
+its history events and registry changes (c360.identity.stable_ids.next_lineage; nothing when
+nothing changed). After an incremental clustering only the re-clustered records, the records
+gone and the state they name are read, selected in SQL (next_lineage_in_warehouse).
+Starting the ids over is var identity_restart_customer_ids, never a side effect.
+docs/identity-over-time.md.
 """
 
 
@@ -18,10 +20,11 @@ def model(dbt, session):
     )
     import datetime as dt
 
-    import pyarrow.compute as pc
+    from dbt.adapters.events.logging import AdapterLogger
 
     from c360.churn.registry import parse_flag
-    from c360.identity.stable_ids import LINEAGE_SCHEMA, next_lineage
+    from c360.identity.incremental import sibling
+    from c360.identity.stable_ids import next_lineage_in_warehouse
 
     def pairs_of(relation):
         return [(a, b) for a, b in relation.project("record_id_a, record_id_b").fetchall()]
@@ -38,11 +41,6 @@ def model(dbt, session):
     build_id, started_us = build[0]
     built_at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=started_us)
 
-    lineage = (
-        session.sql(f"select * from {dbt.this}").arrow().read_all()
-        if dbt.is_incremental
-        else LINEAGE_SCHEMA.empty_table()
-    )
     # the previous build's erasure requests, by the ids it gave (this build's
     # int_erased_customers reads the ids assigned here, so it cannot be a ref)
     erased = None
@@ -60,21 +58,14 @@ def model(dbt, session):
             .arrow()
             .read_all()
         )
-    clustered = (
-        dbt.ref("int_person_records_clustered")
-        .project("person_record_id, customer_id, cluster_confidence, clustered_in_build")
-        .arrow()
-        .read_all()
-    )
-    # the records the incremental clustering re-clustered since the lineage's last build
-    # (a build that stopped before this model leaves its re-clustered records unseen too):
-    # only they and the records gone are assigned ids, everything else keeps its id
-    seen = pc.is_in(
-        clustered.column("clustered_in_build"), value_set=lineage.column("build_id").unique()
-    )
-    return next_lineage(
-        lineage,
-        clustered.drop_columns(["clustered_in_build"]),
+    dbt.ref("int_person_records_clustered")  # a dependency: read below through SQL
+    # only the records clustered by a build the lineage does not know (an incremental
+    # clustering's re-clustered components), the previous state they name and the records
+    # gone leave the warehouse; everything else keeps its id
+    rows, read = next_lineage_in_warehouse(
+        session,
+        str(dbt.this) if dbt.is_incremental else None,
+        sibling(dbt.this, "int_person_records_clustered"),
         build_id,
         built_at,
         must_link=pairs_of(dbt.ref("identity_must_link")),
@@ -83,5 +74,7 @@ def model(dbt, session):
         restart=parse_flag(
             "var identity_restart_customer_ids", dbt.config.get("restart_customer_ids")
         ),
-        reclustered=clustered.column("person_record_id").filter(pc.invert(seen)),
     )
+    detail = ", ".join(f"{key} {value}" for key, value in read.items() if key != "path")
+    AdapterLogger("c360").info(f"identity ids: {read['path']} ({detail}), {rows.num_rows} rows")
+    return rows

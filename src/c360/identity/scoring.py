@@ -17,7 +17,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlglot
 from splink import DuckDBAPI, Linker
+from sqlglot import exp
 
 from c360.identity.splink_settings import UNIQUE_ID
 
@@ -102,15 +104,18 @@ def linker_for(
     model: str | dict,
     threads: int = 2,
     tf_tables: dict[str, pa.Table] | None = None,
+    validate: bool = True,
 ) -> Linker:
     """A Linker over `records` (only the matching columns) on its own connection, with the
-    given term-frequency tables registered (otherwise Splink derives them from `records`)."""
+    given term-frequency tables registered (otherwise Splink derives them from `records`).
+    validate=False skips Splink's check of the settings' columns against the records (it
+    parses every SQL condition of the model: worth it once per model, not per build)."""
     missing = [c for c in MATCH_COLUMNS if c not in records.column_names]
     if missing:
         raise ValueError(f"person records lack column(s) {', '.join(missing)} needed by Splink")
     db_api = DuckDBAPI(connection=splink_connection(threads))
     frame = db_api.register(records.select(MATCH_COLUMNS), table_name="person_records")
-    linker = Linker(frame, model, log_level=logging.WARNING)
+    linker = Linker(frame, model, log_level=logging.WARNING, validate_settings=validate)
     for column, table in (tf_tables or {}).items():
         lookup = db_api.register(table, table_name=f"frozen_tf_{column}")
         linker.table_management.register_term_frequency_lookup(lookup, column)
@@ -278,7 +283,9 @@ def score_new_pairs(
     if new.num_rows == 0:
         return PAIR_SCHEMA.empty_table()
     model = json.loads(Path(model_path).read_text())
-    linker = linker_for(existing, model, threads, tf_tables)
+    # the records carry every MATCH_COLUMNS column (checked here) and the model is the one
+    # a full step scores with, validated there
+    linker = linker_for(existing, model, threads, tf_tables, validate=False)
     db_api = linker._db_api  # the Linker's own connection: both frames must live on it
     new_frame = db_api.register(new.select(MATCH_COLUMNS), table_name="new_person_records")
     parts = []
@@ -318,8 +325,63 @@ def blocking_partners_sql(model_path: Path, existing: str, new: str) -> str:
     selects = []
     for rule in rules:
         selects.append(f"select l.{UNIQUE_ID} from {existing} as l join {new} as r on ({rule})")
-        selects.append(f"select r.{UNIQUE_ID} from {new} as l join {existing} as r on ({rule})")
+        # each join reads every existing record: a rule that reads the same with l and r
+        # swapped finds the same records either way round, so it is joined once
+        if not symmetric_rule(rule):
+            selects.append(f"select r.{UNIQUE_ID} from {new} as l join {existing} as r on ({rule})")
     return "\nunion\n".join(selects)
+
+
+def _swapped(tree: exp.Expression) -> exp.Expression:
+    """A copy of a blocking rule with l and r swapped."""
+    swapped = tree.copy()
+    for column in swapped.find_all(exp.Column):
+        side = column.table.lower()
+        if side in ("l", "r"):
+            column.set("table", exp.to_identifier("r" if side == "l" else "l"))
+    return swapped
+
+
+def _conditions(rule: exp.Expression) -> list[exp.Expression]:
+    rule = rule.unnest()
+    return [c.unnest() for c in rule.flatten()] if isinstance(rule, exp.And) else [rule]
+
+
+def _canonical(rule: exp.Expression, pinned: set[str]) -> list[str]:
+    """The rule's AND-ed conditions as SQL, each equality with its sides in sorted order,
+    and in the other conditions every pinned expression (one side of an equality between
+    an expression of l and the same expression of r) as one placeholder: where the rule
+    holds, that expression has the same value on both sides."""
+    found = []
+    for condition in _conditions(rule):
+        if isinstance(condition, exp.EQ):
+            sides = (condition.this, condition.expression)
+            found.append("=".join(sorted(side.sql("duckdb") for side in sides)))
+            continue
+        condition = condition.copy().transform(
+            lambda node: exp.column("__pinned") if node.sql("duckdb") in pinned else node
+        )
+        found.append(condition.sql("duckdb"))
+    return sorted(found)
+
+
+def symmetric_rule(rule: str) -> bool:
+    """Whether a blocking rule (SQL over l and r) is the same rule with l and r swapped:
+    the same AND-ed conditions, equalities read either way round, and a condition on one
+    side only (e.g. a test of l's email) counts as the same on the other side when what
+    it reads of that side is pinned equal to the other side's by an equality of the rule.
+    False when unsure."""
+    try:
+        tree = sqlglot.parse_one(rule, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return False
+    pinned = set()
+    for condition in _conditions(tree):
+        if isinstance(condition, exp.EQ):
+            left, right = condition.this, condition.expression
+            if _swapped(left).sql("duckdb") == right.sql("duckdb") != left.sql("duckdb"):
+                pinned |= {left.sql("duckdb"), right.sql("duckdb")}
+    return _canonical(tree, pinned) == _canonical(_swapped(tree), pinned)
 
 
 def _pairs_of(scored: pa.Table, model: dict) -> pa.Table:

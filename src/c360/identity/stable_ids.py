@@ -833,19 +833,13 @@ def next_lineage(
     """
     if not isinstance(build_id, str) or not build_id:
         raise ValueError(f"build_id must be a non-empty string, got {build_id!r}")
-    at = _utc(built_at, "built_at")
+    _utc(built_at, "built_at")
     previous, registry, sequence = lineage_state(lineage)
     if pc.any(pc.equal(_column(lineage, "build_id", "lineage", pa.string()), build_id)).as_py():
         raise ValueError(f"build {build_id!r} is already in the lineage")
-    record_ids = _column(clustered, "person_record_id", "clustered", pa.string())
-    clusters = pa.table(
-        {
-            "person_record_id": record_ids,
-            "cluster_key": _column(clustered, "customer_id", "clustered", pa.string()),
-        }
-    )
     complete = True
     if reclustered is not None and not restart:
+        record_ids = _column(clustered, "person_record_id", "clustered", pa.string())
         part = pc.is_in(record_ids, value_set=pc.cast(reclustered, pa.string()))
         if not pc.all(part).as_py():
             complete = False
@@ -856,8 +850,47 @@ def next_lineage(
                     pc.invert(pc.is_in(previous_ids, value_set=record_ids)),
                 )
             )
-            clustered, clusters = clustered.filter(part), clusters.filter(part)
-            record_ids = record_ids.filter(part)
+            clustered = clustered.filter(part)
+    return _appended_rows(
+        previous,
+        registry,
+        sequence,
+        clustered,
+        build_id,
+        built_at,
+        must_link=must_link,
+        cannot_link=cannot_link,
+        erased_customers=erased_customers,
+        restart=restart,
+        complete=complete,
+    )
+
+
+def _appended_rows(
+    previous: pa.Table,
+    registry: pa.Table,
+    sequence: int,
+    clustered: pa.Table,
+    build_id: str,
+    built_at: dt.datetime,
+    *,
+    must_link: Sequence[tuple[str, str]],
+    cannot_link: Sequence[tuple[str, str]],
+    erased_customers: pa.Table | None,
+    restart: bool,
+    complete: bool,
+) -> pa.Table:
+    """next_lineage once the previous state is known: previous mapping, registry and next
+    lineage_sequence (with complete=False: the part's and the gone records' mapping, and a
+    registry holding at least every id they name and every id a fresh one could equal)."""
+    at = _utc(built_at, "built_at")
+    record_ids = _column(clustered, "person_record_id", "clustered", pa.string())
+    clusters = pa.table(
+        {
+            "person_record_id": record_ids,
+            "cluster_key": _column(clustered, "customer_id", "clustered", pa.string()),
+        }
+    )
     if not restart:
         evidence = evidence_from_clustering(
             clustered,
@@ -917,6 +950,176 @@ def next_lineage(
     return _lineage_rows(
         pa.concat_tables([history, gone_events]), registry_changes, sequence, build_id, at
     )
+
+
+# The clustering's columns next_lineage reads (clustered_in_build, the build that clustered
+# a record last, is read in SQL only: it picks the records to assign).
+_CLUSTERED_COLUMNS = "person_record_id, customer_id, cluster_confidence"
+
+
+def _arrow(session, sql: str, params: list | None = None) -> pa.Table:
+    return session.sql(sql, params=params).arrow().read_all()
+
+
+def _fresh_id_candidates(session, lineage: str, keys: list[str]) -> pa.Array:
+    """The registered ids a fresh id named by one of these record keys could be: per key its
+    fresh ids attempt by attempt (fresh_customer_id) until two were never issued, the first
+    free one and the next, which a collision between two fresh ids of one build moves to."""
+    found: list[str] = []
+    pending = [(key, 0, 0) for key in keys]  # key, attempt, free attempts seen
+    while pending:
+        candidates = [fresh_customer_id(key, attempt) for key, attempt, _ in pending]
+        session.register("c360_fresh_candidates", pa.table({"customer_id": candidates}))
+        try:
+            issued = {
+                customer_id
+                for (customer_id,) in session.execute(
+                    f"select distinct customer_id from {lineage} where row_kind = 'registry'"
+                    " and customer_id in (select customer_id from c360_fresh_candidates)"
+                ).fetchall()
+            }
+        finally:
+            session.unregister("c360_fresh_candidates")
+        found.extend(sorted(issued))
+        following = []
+        for (key, attempt, free), candidate in zip(pending, candidates, strict=True):
+            free += candidate not in issued
+            if free < 2:
+                following.append((key, attempt + 1, free))
+        pending = following
+    return pa.array(found, pa.string())
+
+
+def _smallest_keys(clustered: pa.Table) -> list[str]:
+    """Each cluster's smallest record key (the one a fresh id of the cluster is named by)."""
+    table = pa.table(
+        {
+            "key": _column(clustered, "person_record_id", "clustered", pa.string()),
+            "label": _column(clustered, "customer_id", "clustered", pa.string()),
+        }
+    )
+    return table.group_by("label").aggregate([("key", "min")]).column("key_min").to_pylist()
+
+
+def next_lineage_in_warehouse(
+    session,
+    lineage: str | None,
+    clustered: str,
+    build_id: str,
+    built_at: dt.datetime,
+    must_link: Sequence[tuple[str, str]] = (),
+    cannot_link: Sequence[tuple[str, str]] = (),
+    erased_customers: pa.Table | None = None,
+    restart: bool = False,
+) -> tuple[pa.Table, dict[str, int | str]]:
+    """next_lineage over tables of a DuckDB connection, reading only what the build needs,
+    and what it read for the log (path, records assigned; when incremental, of how many,
+    and the previous records and registry rows read).
+
+    lineage: the lineage table (None before the first build); clustered: the clustering's
+    table (person_record_id, customer_id, cluster_confidence, clustered_in_build). The
+    records clustered by a build the lineage does not know (an incremental clustering's
+    re-clustered components, whole) are assigned, with the previous mapping of those
+    records and of the records gone (each one's latest event, found in SQL) and the
+    registry rows of the ids they name, of the highest issue number and of every id a
+    fresh id of theirs could equal: assign_customer_ids(complete=False) reads nothing else,
+    so the rows equal next_lineage over everything (tested). When every record is to be
+    assigned (first build, full clustering) or on a restart, everything is read and
+    next_lineage runs on it.
+    """
+    if not isinstance(build_id, str) or not build_id:
+        raise ValueError(f"build_id must be a non-empty string, got {build_id!r}")
+    _utc(built_at, "built_at")
+    options = dict(
+        must_link=must_link,
+        cannot_link=cannot_link,
+        erased_customers=erased_customers,
+        restart=restart,
+    )
+    everything = f"select {_CLUSTERED_COLUMNS} from {clustered} order by person_record_id"
+    if lineage is None:
+        records = _arrow(session, everything)
+        rows = next_lineage(LINEAGE_SCHEMA.empty_table(), records, build_id, built_at, **options)
+        return rows, {"path": "full", "assigned": records.num_rows}
+    found = session.execute(f"select count(*) from {lineage} where build_id = ?", [build_id])
+    if found.fetchall()[0][0]:
+        raise ValueError(f"build {build_id!r} is already in the lineage")
+    # a build the lineage does not know clustered them: re-clustered since its last build
+    # (a build that stopped before the lineage leaves its re-clustered records unseen too)
+    unseen = (
+        f"(clustered_in_build is null or clustered_in_build not in (select distinct build_id"
+        f" from {lineage} where build_id is not null))"
+    )
+    total, part = session.execute(
+        f"select count(*), count(*) filter (where {unseen}) from {clustered}"
+    ).fetchall()[0]
+    if restart or part == total:
+        rows = next_lineage(
+            _arrow(session, f"select * from {lineage}"),
+            _arrow(session, everything),
+            build_id,
+            built_at,
+            **options,
+        )
+        return rows, {"path": "full", "assigned": total}
+
+    session.execute(
+        f"create or replace temp table c360_lineage_part as select {_CLUSTERED_COLUMNS}"
+        f" from {clustered} where {unseen}"
+    )
+    try:
+        records = _arrow(session, "select * from c360_lineage_part order by person_record_id")
+        # every event of the part's records and of the records gone since the lineage's
+        # last build (lineage_state takes each one's latest, as over the whole lineage)
+        events = _arrow(
+            session,
+            f"select * from {lineage} where row_kind = 'event' and person_record_id in ("
+            " select person_record_id from c360_lineage_part"
+            f" union all select person_record_id from {lineage} where row_kind = 'event'"
+            f" and person_record_id not in (select person_record_id from {clustered}))",
+        )
+        previous, _, _ = lineage_state(events)
+        # the registry rows assign_customer_ids(complete=False) reads: the ids of the previous
+        # records, the highest issue number (the next one follows it) and every registered id
+        # a fresh id of the part's records could be
+        wanted = pa.concat_arrays(
+            [
+                previous.column("customer_id").combine_chunks(),
+                _fresh_id_candidates(session, lineage, _smallest_keys(records)),
+            ]
+        )
+        session.register("c360_wanted_ids", pa.table({"customer_id": wanted}))
+        try:
+            registry_rows = _arrow(
+                session,
+                f"select * from {lineage} where row_kind = 'registry' and customer_id in ("
+                " select customer_id from c360_wanted_ids"
+                f" union all (select customer_id from {lineage} where row_kind = 'registry'"
+                " order by issue_number desc limit 1))",
+            )
+        finally:
+            session.unregister("c360_wanted_ids")
+    finally:
+        session.execute("drop table if exists c360_lineage_part")
+    _, registry, _ = lineage_state(registry_rows)
+    last = session.execute(f"select max(lineage_sequence) from {lineage}").fetchall()[0][0]
+    rows = _appended_rows(
+        previous,
+        registry,
+        int(last) + 1 if last is not None else 1,
+        records,
+        build_id,
+        built_at,
+        complete=False,
+        **options,
+    )
+    return rows, {
+        "path": "incremental",
+        "assigned": part,
+        "records": total,
+        "previous": previous.num_rows,
+        "registry": registry.num_rows,
+    }
 
 
 def aliases_from_lineage(lineage: pa.Table) -> pa.Table:
