@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import random
+import re
 
 import pyarrow as pa
 import pytest
@@ -463,6 +464,21 @@ def test_a_typo_of_a_nickname_is_the_same_first_name() -> None:
     )
     ids = customers(cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)[0])
     assert ids["a"] == ids["b"]
+
+
+def test_the_nickname_table_is_the_seed_and_a_bad_one_is_named(tmp_path, monkeypatch) -> None:
+    from c360.identity import clustering
+
+    assert "bob" in clustering.nicknames()["robert"]
+    bad = tmp_path / "nicknames.csv"
+    bad.write_text("nick,formal\nbob,robert\n")
+    for path, error in ((tmp_path / "missing.csv", FileNotFoundError), (bad, ValueError)):
+        monkeypatch.setattr(clustering, "NICKNAMES_SEED", path)
+        clustering.nicknames.cache_clear()
+        with pytest.raises(error, match=re.escape(str(path))):
+            clustering.nicknames()
+    monkeypatch.undo()
+    clustering.nicknames.cache_clear()
 
 
 def test_twins_dan_and_donald_on_a_family_email_stay_apart() -> None:
