@@ -539,6 +539,22 @@ def test_a_third_spelling_joins_the_closest_of_a_persons_tied_spellings() -> Non
         assert ids["a1"] == ids["a2"] == ids["b"]
 
 
+def test_spellings_linked_by_typos_are_one_name_in_any_merge_order() -> None:
+    # James, Jaames and Jamse, one record each: Jamse and Jaames are two edits apart (short
+    # names: no typo) but both typos of James, so the three are one name, and a second
+    # Jamse record joins them, as the online resolve, comparing with all three at once,
+    # finds it does
+    rows = guard_records(
+        person("a", "james", email_key="j@x.com"),
+        person("b", "jaames", email_key="j@x.com"),
+        person("c", "jamse", email_key="j@x.com"),
+        person("d", "jamse", email_key="j@x.com"),
+    )
+    edges = pairs(("a", "b", 0.999), ("a", "c", 0.998), ("c", "d", 0.9), ("b", "d", 0.9))
+    ids = customers(cluster_records(rows, edges, 0.7, split_components=False)[0])
+    assert ids["a"] == ids["b"] == ids["c"] == ids["d"]
+
+
 def test_a_household_member_stays_apart_from_a_persons_tied_spellings() -> None:
     # Mary's two records (Mary, Mray) and her twin Anna on the family email, each twin
     # with her own phone

@@ -348,19 +348,24 @@ class GuardedClusters:
         return relation
 
     def _spellings(self, cluster: Cluster) -> tuple[list[tuple], bool]:
-        """The cluster's modal first names, and whether they are spellings of one name
-        (more than one, each pair the same or a typo): Paul and Payl on one record each."""
+        """The cluster's modal first names, and whether they are spellings of one name:
+        more than one, each the same as or a typo of another, all linked (Paul and Payl on
+        one record each; James, Jamse and Jaames, Jamse two edits from Jaames). Linked,
+        not pairwise: the build merges a cluster record by record and the online resolve
+        compares with all of it at once, and both must find the same spellings."""
         modal = _modal(cluster.first_names)
-        variants = (
-            self.rules.spelling_variants
-            and len(modal) > 1
-            and all(
-                self._name_relation(x, y, cluster, cluster) != DIFFERENT
-                for i, (x, _) in enumerate(modal)
-                for y, _ in modal[i + 1 :]
-            )
-        )
-        return modal, variants
+        if not self.rules.spelling_variants or len(modal) < 2:
+            return modal, False
+        linked, frontier = {0}, [0]
+        while frontier:
+            i = frontier.pop()
+            for j, (y, _) in enumerate(modal):
+                if j not in linked and (
+                    self._name_relation(modal[i][0], y, cluster, cluster) != DIFFERENT
+                ):
+                    linked.add(j)
+                    frontier.append(j)
+        return modal, len(linked) == len(modal)
 
     def _names(self, a: Cluster, b: Cluster) -> tuple[int, bool]:
         """First-name relation between a and b, and whether some DIFFERENT pair is carried by
