@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import random
+import re
 
 import pyarrow as pa
 import pytest
@@ -422,6 +423,149 @@ def test_two_contradicting_identifiers_never_merge() -> None:
     )
     result, _ = cluster_records(rows, pairs(("a", "b", 0.999)), 0.7)
     assert customers(result)["a"] != customers(result)["b"]
+
+
+def test_two_typos_of_one_long_name_are_one_name_but_two_real_names_are_not() -> None:
+    from c360.identity.clustering import DIFFERENT, TYPO, name_relation, two_edits_apart
+
+    assert two_edits_apart("tohams", "thomas")  # two transpositions
+    assert two_edits_apart("nhicholas", "nichoas")  # each record its own typo of Nicholas
+    assert not two_edits_apart("thomas", "thomas") and not two_edits_apart("mark", "mrrk")
+    assert not two_edits_apart("thomas", "jo")
+    counts = {"thomas": 400, "tohams": 1, "johanna": 60, "joanne": 50, "jamse": 1, "jaems": 1}
+    assert name_relation(("tohams", "tohams"), ("thomas", "thomas"), counts) == TYPO
+    # two names in their own right two edits apart (sisters Johanna and Joanne) stay two
+    assert name_relation(("johanna", "johanna"), ("joanne", "joanne"), counts) == DIFFERENT
+    # short names have no letters to spare for two edits
+    assert name_relation(("jamse", "jamse"), ("jaems", "jaems"), counts) == DIFFERENT
+
+
+def test_a_name_two_typos_away_merges_on_a_shared_email() -> None:
+    rows = guard_records(
+        person("a", "thomas", birth_date=D1, email_key="t@x.com"),
+        person("b", "tohams", birth_date=D1, email_key="t@x.com"),
+    )
+    result, decisions = cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)
+    assert customers(result)["a"] == customers(result)["b"]
+    assert decisions.refused_first_name == 0
+
+
+def test_a_typo_of_a_nickname_is_the_same_first_name() -> None:
+    from c360.identity.clustering import DIFFERENT, TYPO, name_relation
+
+    counts = {"robert": 500, "bob": 80, "bvob": 1, "dan": 40, "donald": 200, "don": 30}
+    assert name_relation(("bvob", "bvob"), ("robert", "robert"), counts) == TYPO  # Bob
+    assert name_relation(("robert", "robert"), ("bvob", "bvob"), counts) == TYPO
+    # Dan is a name (Daniel's nickname), not a typo of Don (Donald's)
+    assert name_relation(("dan", "daniel"), ("donald", "donald"), counts) == DIFFERENT
+    rows = guard_records(
+        person("a", "robert", birth_date=D1, email_key="rob@x.com"),
+        person("b", "bvob", email_key="rob@x.com", phone_e164="+1"),
+    )
+    ids = customers(cluster_records(rows, pairs(("a", "b", 0.99)), 0.7)[0])
+    assert ids["a"] == ids["b"]
+
+
+def test_the_nickname_table_is_the_seed_and_a_bad_one_is_named(tmp_path, monkeypatch) -> None:
+    from c360.identity import clustering
+
+    assert "bob" in clustering.nicknames()["robert"]
+    bad = tmp_path / "nicknames.csv"
+    bad.write_text("nick,formal\nbob,robert\n")
+    for path, error in ((tmp_path / "missing.csv", FileNotFoundError), (bad, ValueError)):
+        monkeypatch.setattr(clustering, "NICKNAMES_SEED", path)
+        clustering.nicknames.cache_clear()
+        with pytest.raises(error, match=re.escape(str(path))):
+            clustering.nicknames()
+    monkeypatch.undo()
+    clustering.nicknames.cache_clear()
+
+
+def test_twins_dan_and_donald_on_a_family_email_stay_apart() -> None:
+    # each twin with a phone of their own; were Dan a typo of Don (Donald's nickname), the
+    # shared family email would merge them
+    rows = guard_records(
+        {
+            **person("dan", "dan", birth_date=D1, email_key="family@x.com", phone_e164="+1"),
+            "first_name_canonical": "daniel",
+        },
+        person("don", "donald", birth_date=D1, email_key="family@x.com", phone_e164="+2"),
+    )
+    result, decisions = cluster_records(rows, pairs(("dan", "don", 0.99)), 0.7)
+    assert customers(result)["dan"] != customers(result)["don"]
+    assert decisions.refused_first_name == 1
+
+
+def test_a_birth_date_typo_merges_when_name_and_address_agree_whatever_the_contacts() -> None:
+    # the same John at the same address, his date typed with one digit wrong on a record
+    # that carries his other phone
+    rows = guard_records(
+        person("a", "john", birth_date=dt.date(1990, 2, 13), phone_e164="+1"),
+        person("b", "john", birth_date=dt.date(1990, 2, 18), phone_e164="+2"),
+    )
+    result, decisions = cluster_records(rows, pairs(("a", "b", 0.95)), 0.7)
+    assert customers(result)["a"] == customers(result)["b"]
+    assert decisions.refused_birth_date == 0
+
+
+def test_a_birth_date_typo_with_own_contacts_elsewhere_is_another_person() -> None:
+    rows = guard_records(
+        person("a", "john", birth_date=dt.date(1990, 2, 13), phone_e164="+1"),
+        person(
+            "b",
+            "john",
+            birth_date=dt.date(1990, 2, 18),
+            phone_e164="+2",
+            street_key="9 oak ave",
+            postal_code_key="94105",
+        ),
+    )
+    result, decisions = cluster_records(rows, pairs(("a", "b", 0.95)), 0.7)
+    assert customers(result)["a"] != customers(result)["b"]
+    assert decisions.refused_birth_date == 1
+
+
+def test_a_third_spelling_joins_the_closest_of_a_persons_tied_spellings() -> None:
+    # Paul and Payl, one record each, are one person; Palu is one edit from Paul (two from
+    # Payl): a third typo of the same name, not another person
+    rows = guard_records(
+        person("a1", "paul", birth_date=D1, email_key="p@x.com"),
+        person("a2", "payl", birth_date=D1, email_key="p@x.com"),
+        person("b", "palu", email_key="p@x.com"),
+    )
+    edges = pairs(("a1", "a2", 0.999), ("a1", "b", 0.98), ("a2", "b", 0.98))
+    for split in (True, False):  # the fast path and the edge-by-edge pass agree
+        ids = customers(cluster_records(rows, edges, 0.7, split_components=split)[0])
+        assert ids["a1"] == ids["a2"] == ids["b"]
+
+
+def test_spellings_linked_by_typos_are_one_name_in_any_merge_order() -> None:
+    # James, Jaames and Jamse, one record each: Jamse and Jaames are two edits apart (short
+    # names: no typo) but both typos of James, so the three are one name, and a second
+    # Jamse record joins them, as the online resolve, comparing with all three at once,
+    # finds it does
+    rows = guard_records(
+        person("a", "james", email_key="j@x.com"),
+        person("b", "jaames", email_key="j@x.com"),
+        person("c", "jamse", email_key="j@x.com"),
+        person("d", "jamse", email_key="j@x.com"),
+    )
+    edges = pairs(("a", "b", 0.999), ("a", "c", 0.998), ("c", "d", 0.9), ("b", "d", 0.9))
+    ids = customers(cluster_records(rows, edges, 0.7, split_components=False)[0])
+    assert ids["a"] == ids["b"] == ids["c"] == ids["d"]
+
+
+def test_a_household_member_stays_apart_from_a_persons_tied_spellings() -> None:
+    # Mary's two records (Mary, Mray) and her twin Anna on the family email, each twin
+    # with her own phone
+    rows = guard_records(
+        person("m1", "mary", birth_date=D1, email_key="family@x.com", phone_e164="+1"),
+        person("m2", "mray", birth_date=D1, email_key="family@x.com", phone_e164="+1"),
+        person("anna", "anna", birth_date=D1, email_key="family@x.com", phone_e164="+2"),
+    )
+    edges = pairs(("m1", "m2", 0.999), ("m1", "anna", 0.98), ("m2", "anna", 0.98))
+    ids = customers(cluster_records(rows, edges, 0.7)[0])
+    assert ids["m1"] == ids["m2"] != ids["anna"]
 
 
 # --- scoring: typo-tolerant blocking and comparisons ------------------------------------

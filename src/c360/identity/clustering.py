@@ -6,8 +6,9 @@ are applied strongest first, and an edge is refused when the merge would put int
 customer records that contradict each other. A contradiction is not a typo: the guards
 tell them apart by edit distance, by how common each spelling is, and by the evidence of
 the other identifiers (see `GuardedClusters.refusal`):
-- first names that are neither the same (canonical name, Jaro-Winkler >= 0.92) nor one
-  typing error apart, or one edit apart but both common names (Mary / Mark);
+- first names that are neither the same (canonical name, Jaro-Winkler >= 0.92) nor a
+  typing error apart (one edit; two in a long name; one from a nickname of the other), or
+  a typing error apart but both common names (Mary / Mark);
 - dates of birth that are neither equal nor one typing error apart (one digit wrong, two
   adjacent digits transposed, day and month swapped), or a generation apart;
 - a human cannot-link decision (seed identity_cannot_link), even through a chain;
@@ -27,6 +28,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +44,15 @@ NAME_SIMILARITY = 0.92
 # a few percent; Mary and Mark are both common).
 NAME_MIN_RECORDS = 3
 NAME_MIN_SHARE = 0.1
+# Names of at least this many letters may be two edits apart and still be one name: a
+# record typed twice wrong, or each of two records carrying its own typo of the same name
+# (Tohams ~ Thomas), the fuzziness search engines allow words this long. The commoner-
+# spelling test above still applies, so two real names two edits apart (Johanna /
+# Joanne) stay two names; shorter names have too few letters to spare two.
+NAME_TWO_EDITS_MIN_LENGTH = 6
+# The nickname table staging canonicalises first names with (Bob -> Robert): a typo of a
+# nickname (Bvob) is not canonicalised there, and the guards need the table to see it.
+NICKNAMES_SEED = Path(__file__).resolve().parents[3] / "seeds" / "nicknames.csv"
 # Street names spelled alike (Splink's street comparison uses the same level).
 STREET_SIMILARITY = 0.88
 # Parent and child are at least this many years apart; a typing error that moves a date of
@@ -114,6 +125,54 @@ def one_edit_apart(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :]
 
 
+@lru_cache(maxsize=1 << 18)
+def two_edits_apart(a: str, b: str) -> bool:
+    """a and b differ by exactly two edits (substitutions, insertions, deletions, adjacent
+    transpositions; optimal string alignment distance 2)."""
+    if abs(len(a) - len(b)) > 2 or a == b or one_edit_apart(a, b):
+        return False
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > 2:
+            return False
+        previous2, previous = previous, current
+    return previous[-1] == 2
+
+
+@lru_cache(maxsize=1)
+def nicknames() -> dict[str, frozenset[str]]:
+    """Formal first name -> its nicknames, from the nicknames seed (the table staging uses)."""
+    if not NICKNAMES_SEED.exists():
+        raise FileNotFoundError(
+            f"nickname table {NICKNAMES_SEED} not found: the guards read the dbt seed "
+            "`nicknames` to tell a typo of a nickname from another first name"
+        )
+    table: dict[str, set[str]] = {}
+    with NICKNAMES_SEED.open(encoding="utf-8") as seed:
+        header = seed.readline().strip().split(",")
+        if header[:2] != ["nickname", "canonical_name"]:
+            raise ValueError(
+                f"{NICKNAMES_SEED}: expected the columns nickname,canonical_name, got {header}"
+            )
+        for line in seed:
+            nickname, _, formal = line.strip().partition(",")
+            if nickname and formal:
+                table.setdefault(formal.strip().lower(), set()).add(nickname.strip().lower())
+    return {formal: frozenset(nicks) for formal, nicks in table.items()}
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    return frozenset(nicknames()).union(*nicknames().values())
+
+
 def names_compatible(left: set[str], right: set[str]) -> bool:
     """Every first name of one side is plainly the same as every name of the other (same
     canonical name or spelling variants): merging them needs no guard."""
@@ -130,6 +189,10 @@ class GuardRules:
     is a contradiction like any other and a safety rule does not apply."""
 
     typo_first_names: bool = True  # one edit apart (Mark ~ Mrrk) or swapped with the last name
+    two_edit_names: bool = True  # long names two edits apart (Saarah ~ Sarha), as typos
+    nickname_typos: bool = True  # one edit from a nickname of the other name (Bvob ~ Robert)
+    typo_date_at_address: bool = True  # a date typo with name and address agreeing, any contacts
+    spelling_variants: bool = True  # a cluster's tied spellings of one name: the closest counts
     typo_birth_dates: bool = True  # one digit, two digits transposed, day and month swapped
     stray_values: bool = True  # a single different value when everything else agrees
     common_names_differ: bool = True  # one edit between two common names is two names
@@ -157,10 +220,26 @@ def name_relation(
         (key_a, canonical_b),
         (canonical_a, key_b),
     ):
-        if one_edit_apart(x, y):
+        if one_edit_apart(x, y) or (
+            rules.two_edit_names
+            and min(len(x), len(y)) >= NAME_TWO_EDITS_MIN_LENGTH
+            and two_edits_apart(x, y)
+        ):
             low, high = sorted((counts.get(x, 1), counts.get(y, 1)))
             if not rules.common_names_differ or low < max(NAME_MIN_RECORDS, NAME_MIN_SHARE * high):
                 return TYPO
+    if rules.nickname_typos:
+        # a typo of the other's nickname (Bvob, Trihs): only a spelling that is no name
+        # (not in the nickname table, and rare beside the nickname, as above), so two
+        # names one letter apart (Dan for Daniel, Don for Donald) stay two people
+        for key, (_, other) in ((key_a, b), (key_b, a)):
+            if key in _known_names():
+                continue
+            for nick in nicknames().get(other, ()):
+                if one_edit_apart(key, nick) and counts.get(key, 1) < max(
+                    NAME_MIN_RECORDS, NAME_MIN_SHARE * counts.get(nick, 1)
+                ):
+                    return TYPO
     return DIFFERENT
 
 
@@ -258,27 +337,53 @@ class GuardedClusters:
             self.parent[record_id], record_id = root, self.parent[record_id]
         return root
 
+    def _name_relation(self, x: tuple[str, str], y: tuple[str, str], a: Cluster, b: Cluster) -> int:
+        relation = name_relation(x, y, self.name_counts, self.rules)
+        if (
+            relation != SAME
+            and self.rules.typo_first_names
+            and (x[0] in b.last_names or y[0] in a.last_names)
+        ):
+            relation = TYPO  # first and last name swapped on one record
+        return relation
+
+    def _spellings(self, cluster: Cluster) -> tuple[list[tuple], bool]:
+        """The cluster's modal first names, and whether they are spellings of one name:
+        more than one, each the same as or a typo of another, all linked (Paul and Payl on
+        one record each; James, Jamse and Jaames, Jamse two edits from Jaames). Linked,
+        not pairwise: the build merges a cluster record by record and the online resolve
+        compares with all of it at once, and both must find the same spellings."""
+        modal = _modal(cluster.first_names)
+        if not self.rules.spelling_variants or len(modal) < 2:
+            return modal, False
+        linked, frontier = {0}, [0]
+        while frontier:
+            i = frontier.pop()
+            for j, (y, _) in enumerate(modal):
+                if j not in linked and (
+                    self._name_relation(modal[i][0], y, cluster, cluster) != DIFFERENT
+                ):
+                    linked.add(j)
+                    frontier.append(j)
+        return modal, len(linked) == len(modal)
+
     def _names(self, a: Cluster, b: Cluster) -> tuple[int, bool]:
-        """Worst first-name relation between a and b, and whether some DIFFERENT pair is
-        carried by two or more records on each side (two confirmed names)."""
-        worst, confirmed = SAME, False
-        for x, x_records in _modal(a.first_names):
-            for y, y_records in _modal(b.first_names):
-                relation = name_relation(x, y, self.name_counts, self.rules)
-                if (
-                    relation != SAME
-                    and self.rules.typo_first_names
-                    and (x[0] in b.last_names or y[0] in a.last_names)
-                ):
-                    relation = TYPO  # first and last name swapped on one record
-                if (
-                    relation == DIFFERENT
-                    and self.rules.confirmed_values
-                    and x_records >= 2
-                    and y_records >= 2
-                ):
-                    confirmed = True
-                worst = max(worst, relation)
+        """First-name relation between a and b, and whether some DIFFERENT pair is carried by
+        two or more records on each side (two confirmed names). Each modal name of a side
+        counts (the worst relation), except that a side whose modal names are spellings of
+        one name is matched by its closest spelling: a third record spelled Palu is a typo
+        of Paul even though it is two edits from Payl."""
+        if not a.first_names or not b.first_names:
+            return SAME, False
+        (modal_a, variants_a), (modal_b, variants_b) = self._spellings(a), self._spellings(b)
+        relations = [[self._name_relation(x, y, a, b) for y, _ in modal_b] for x, _ in modal_a]
+        per_x = [min(row) if variants_b else max(row) for row in relations]
+        worst = min(per_x) if variants_a else max(per_x)
+        confirmed = self.rules.confirmed_values and any(
+            relation == DIFFERENT and x_records >= 2 and y_records >= 2
+            for (_, x_records), row in zip(modal_a, relations, strict=True)
+            for (_, y_records), relation in zip(modal_b, row, strict=True)
+        )
         return worst, confirmed
 
     def _birth_dates(self, a: Cluster, b: Cluster) -> tuple[int, bool]:
@@ -307,7 +412,8 @@ class GuardedClusters:
         |---|---|---|
         | same | same | always |
         | one typo | same | unless each side has its own email or phone and they share none |
-        | same or one typo | one typo | same, and they share an address or a contact |
+        | same | one typo | they share an address or a contact |
+        | one typo | one typo | as for a name typo, and they share an address or a contact |
         | different | same | it is the one difference (above) |
         | same or one typo | different | it is the one difference (above) |
         | different | one typo or different | never: two identifiers disagree (a spouse
@@ -336,7 +442,16 @@ class GuardedClusters:
             ):
                 return "first_name"
             if births == TYPO and (
-                (own_contacts and not shared_contact) or not (shared_contact or _near_address(a, b))
+                not (shared_contact or _near_address(a, b))
+                or (
+                    own_contacts
+                    and not shared_contact
+                    # the same first name at the same address: a date typed wrong on a
+                    # record that carries another email or phone of the same person
+                    and not (
+                        names == SAME and self.rules.typo_date_at_address and _near_address(a, b)
+                    )
+                )
             ):
                 return "birth_date"
             if births == DIFFERENT and (
@@ -566,6 +681,8 @@ def _name_counts(records: pa.Table, subset: pa.Table) -> dict[str, int]:
         if column not in records.column_names:
             continue
         wanted = set(subset.column(column).to_pylist())
+        # the nicknames of the names present: how common a nickname is tells a typo of it
+        wanted.update(*(nicknames().get(name, ()) for name in list(wanted)))
         found = pc.value_counts(records.column(column).combine_chunks())
         for value, count in zip(
             found.field("values").to_pylist(), found.field("counts").to_pylist(), strict=True
