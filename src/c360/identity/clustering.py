@@ -173,10 +173,31 @@ def _known_names() -> frozenset[str]:
     return frozenset(nicknames()).union(*nicknames().values())
 
 
-def names_compatible(left: set[str], right: set[str]) -> bool:
+def names_in_own_right(a: str, b: str, counts: dict[str, int]) -> bool:
+    """a and b are two first names, not one name and its typo: both in the nickname table
+    (two formal names or nicknames), or both common (each on NAME_MIN_RECORDS records, the
+    rarer at least NAME_MIN_SHARE as often as the commoner). A typo is rare beside its
+    source; Louis and Louise, Paul and Paula are each a name many people carry."""
+    if a == b:
+        return False
+    if a in _known_names() and b in _known_names():
+        return True
+    low, high = sorted((counts.get(a, 1), counts.get(b, 1)))
+    return low >= max(NAME_MIN_RECORDS, NAME_MIN_SHARE * high)
+
+
+def names_compatible(
+    left: set[str], right: set[str], counts: dict[str, int] | None = None
+) -> bool:
     """Every first name of one side is plainly the same as every name of the other (same
-    canonical name or spelling variants): merging them needs no guard."""
-    return all(a == b or jaro_winkler(a, b) >= NAME_SIMILARITY for a in left for b in right)
+    canonical name, or spellings Jaro-Winkler-similar that are not two names in their own
+    right, as `name_relation` decides with the same counts): merging them needs no guard."""
+    counts = counts or {}
+    return all(
+        a == b or (jaro_winkler(a, b) >= NAME_SIMILARITY and not names_in_own_right(a, b, counts))
+        for a in left
+        for b in right
+    )
 
 
 SAME, TYPO, DIFFERENT = 0, 1, 2
@@ -189,6 +210,8 @@ class GuardRules:
     is a contradiction like any other and a safety rule does not apply."""
 
     typo_first_names: bool = True  # one edit apart (Mark ~ Mrrk) or swapped with the last name
+    similar_names_differ: bool = True  # Jaro-Winkler-similar names in their own right (Louis /
+    # Louise, twins) are two names; off, similar spelling is the same name
     two_edit_names: bool = True  # long names two edits apart (Saarah ~ Sarha), as typos
     nickname_typos: bool = True  # one edit from a nickname of the other name (Bvob ~ Robert)
     typo_date_at_address: bool = True  # a date typo with name and address agreeing, any contacts
@@ -210,7 +233,13 @@ def name_relation(
     """SAME, TYPO (one edit, and not two common names) or DIFFERENT, for two first names
     given as (name key, nickname-canonical name)."""
     (key_a, canonical_a), (key_b, canonical_b) = a, b
-    if canonical_a == canonical_b or jaro_winkler(key_a, key_b) >= NAME_SIMILARITY:
+    if canonical_a == canonical_b:
+        return SAME
+    if jaro_winkler(key_a, key_b) >= NAME_SIMILARITY:
+        # similar spellings are one name (Jenifer ~ Jennifer) unless each is a name many
+        # people carry: boy and girl twins are Louis and Louise, Paul and Paula
+        if rules.similar_names_differ and names_in_own_right(key_a, key_b, counts):
+            return DIFFERENT
         return SAME
     if not rules.typo_first_names:
         return DIFFERENT
@@ -605,6 +634,7 @@ def _components_needing_guards(
     records: pa.Table,
     max_cluster_size: int,
     flagged: np.ndarray,
+    name_counts: dict[str, int] | None = None,
 ) -> np.ndarray:
     """Boolean per component label: could any merge inside it be refused?
 
@@ -643,11 +673,13 @@ def _components_needing_guards(
         several = several[~needs[several]]
         if several.size:
             vocabulary = encoded.dictionary.to_pylist()
+            # the counts the guarded pass will use: similar names both common are two names
+            counts = _name_counts(records, records) if name_counts is None else name_counts
             starts = np.searchsorted(owners, several)
             ends = np.searchsorted(owners, several, side="right")
             for label, start, end in zip(several, starts, ends, strict=True):
                 group = {vocabulary[i] for i in (keys[start:end] & 0xFFFFFFFF)}
-                if not names_compatible(group, group):
+                if not names_compatible(group, group, counts):
                     needs[label] = True
     return needs
 
@@ -791,7 +823,9 @@ def cluster_records(
         flagged = np.zeros(n, bool)
         flagged[must_left] = flagged[must_right] = True
         flagged[[position[r] for pair in cannot for r in pair]] = True
-        needs = _components_needing_guards(component, records, max_cluster_size, flagged)
+        needs = _components_needing_guards(
+            component, records, max_cluster_size, flagged, name_counts
+        )
     else:
         needs = np.zeros(n, bool)
     slow = needs[component]
