@@ -173,12 +173,18 @@ def _known_names() -> frozenset[str]:
     return frozenset(nicknames()).union(*nicknames().values())
 
 
+def _umlauts_folded(name: str) -> str:
+    """A name with umlauts written out (Bjoern, as a keyboard without them spells Björn)
+    as staging folds the umlaut itself (fold_accents: ö -> o): one spelling of one name."""
+    return name.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
 def names_in_own_right(a: str, b: str, counts: dict[str, int]) -> bool:
     """a and b are two first names, not one name and its typo: both in the nickname table
     (two formal names or nicknames), or both common (each on NAME_MIN_RECORDS records, the
     rarer at least NAME_MIN_SHARE as often as the commoner). A typo is rare beside its
     source; Louis and Louise, Paul and Paula are each a name many people carry."""
-    if a == b:
+    if a == b or _umlauts_folded(a) == _umlauts_folded(b):
         return False
     if a in _known_names() and b in _known_names():
         return True

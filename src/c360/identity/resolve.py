@@ -43,7 +43,7 @@ from splink.internals.comparison_level import M_U_CLAMP_MIN
 from sqlglot import exp
 
 from c360 import phones
-from c360.identity.clustering import ALL_RULES, GUARD_COLUMNS, GuardedClusters
+from c360.identity.clustering import ALL_RULES, GUARD_COLUMNS, GuardedClusters, nicknames
 from c360.identity.scoring import CONTRADICTING_LEVELS, MATCH_COLUMNS, model_path
 from c360.identity.splink_settings import UNIQUE_ID
 
@@ -913,7 +913,11 @@ class Resolver:
         table = pa.Table.from_pylist(rows)
         names: dict[str, int] = {}
         for column in NAME_COUNT_COLUMNS:
-            counts = self.term_frequencies(column, [row[column] for row in rows])
+            values = {row[column] for row in rows if row[column]}
+            # and their nicknames, as the build counts them (clustering._name_counts): the
+            # nickname-typo guard compares a spelling with the nickname's count
+            values.update(*(nicknames().get(value, ()) for value in list(values)))
+            counts = self.term_frequencies(column, sorted(values))
             for value, (_, count) in counts.items():
                 names[value] = max(names.get(value, 0), count)
         clusters = GuardedClusters(table, [], self.max_cluster_size, names, ALL_RULES)
