@@ -403,8 +403,10 @@ class GuardedClusters:
         return modal, len(linked) == len(modal)
 
     def _names(self, a: Cluster, b: Cluster) -> tuple[int, bool]:
-        """First-name relation between a and b, and whether some DIFFERENT pair is carried by
-        two or more records on each side (two confirmed names). Each modal name of a side
+        """First-name relation between a and b, and whether the difference is real: some
+        DIFFERENT pair is carried by two or more records on each side (two confirmed names),
+        or is two similar names in their own right (Louis / Louise: a replaced name is
+        hardly ever so close to the one it replaced, twins' names often are). Each modal name of a side
         counts (the worst relation), except that a side whose modal names are spellings of
         one name is matched by its closest spelling: a third record spelled Palu is a typo
         of Paul even though it is two edits from Payl."""
@@ -419,7 +421,16 @@ class GuardedClusters:
             for (_, x_records), row in zip(modal_a, relations, strict=True)
             for (_, y_records), relation in zip(modal_b, row, strict=True)
         )
-        return worst, confirmed
+        twins = (
+            worst == DIFFERENT
+            and self.rules.similar_names_differ
+            and any(
+                relation == DIFFERENT and jaro_winkler(x[0], y[0]) >= NAME_SIMILARITY
+                for (x, _), row in zip(modal_a, relations, strict=True)
+                for (y, _), relation in zip(modal_b, row, strict=True)
+            )
+        )
+        return worst, confirmed or twins
 
     def _birth_dates(self, a: Cluster, b: Cluster) -> tuple[int, bool]:
         worst, confirmed = SAME, False
