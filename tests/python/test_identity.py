@@ -150,7 +150,8 @@ def test_component_fast_path_equals_edge_by_edge_guarded_clustering() -> None:
     # households of look-alikes: shared and conflicting birth dates and names, chains longer
     # than the size cap, must-link and cannot-link decisions; both paths must agree exactly
     rng = random.Random(5)
-    names = ["ann", "anne", "bob", "mary", "mark", "jennifer", "jenifer", None, ""]
+    names = ["ann", "anne", "bob", "mary", "mark", "jennifer", "jenifer", "louis", "louise"]
+    names += [None, ""]
     births = [D1, D2, dt.date(1950, 3, 1), None, None]
     rows = records(*[(f"r{i:03d}", rng.choice(names), rng.choice(births)) for i in range(300)])
     edges = []
@@ -1013,3 +1014,93 @@ def test_a_spouse_born_one_digit_apart_is_two_differences() -> None:
     result, decisions = cluster_records(rows, pairs(("fay", "gus", 0.99)), 0.7)
     assert customers(result)["fay"] != customers(result)["gus"]
     assert decisions.refused_first_name == 1
+
+
+# Each of these first names is carried by many records (the frozen counts a build passes):
+# names in their own right, not a typo of one another.
+COMMON_NAMES = {
+    "louis": 40,
+    "louise": 35,
+    "paul": 60,
+    "paula": 30,
+    "daniel": 80,
+    "danielle": 25,
+    "jon": 50,
+    "sarah": 70,
+    "bjorn": 20,
+    "bjoern": 12,
+}
+
+
+@pytest.mark.parametrize(
+    ("boy", "girl"),
+    [("louis", "louise"), ("paul", "paula"), ("daniel", "danielle"), ("alexander", "alexandra")],
+)
+def test_boy_and_girl_twins_with_similar_names_stay_apart(boy: str, girl: str) -> None:
+    # same birth date, same address and last name, the family's email and phone on both:
+    # Jaro-Winkler finds the names alike, but each is a name many people carry (Alexander
+    # and Alexandra are both in the nickname table), so they are two people, not a typo
+    rows = guard_records(
+        person("a", boy, birth_date=D1, email_key="family@x.com", phone_e164="+1"),
+        person("b", girl, birth_date=D1, email_key="family@x.com", phone_e164="+1"),
+    )
+    assert jaro_winkler(boy, girl) >= 0.92
+    for split in (True, False):  # the fast path sends them to the guards
+        result, decisions = cluster_records(
+            rows, pairs(("a", "b", 0.99)), 0.7, split_components=split, name_counts=COMMON_NAMES
+        )
+        assert customers(result)["a"] != customers(result)["b"]
+        assert decisions.refused_first_name == 1
+    assert not names_compatible({boy}, {girl}, COMMON_NAMES)
+
+
+def test_twins_louis_and_louise_stay_apart_with_counts_from_the_records() -> None:
+    # no frozen counts: the records themselves show both names common
+    population = [
+        person(f"{name}{i}", name, birth_date=dt.date(1960 + i, 1, 1), last_name_key=f"x{i}")
+        for name in ("louis", "louise")
+        for i in range(4)
+    ]
+    rows = guard_records(
+        *population,
+        person("a", "louis", birth_date=D1, email_key="family@x.com"),
+        person("b", "louise", birth_date=D1, email_key="family@x.com"),
+    )
+    for split in (True, False):
+        ids = customers(
+            cluster_records(rows, pairs(("a", "b", 0.99)), 0.7, split_components=split)[0]
+        )
+        assert ids["a"] != ids["b"]
+
+
+@pytest.mark.parametrize(
+    ("name", "typo"),
+    [("jon", "jonn"), ("sarah", "sarha"), ("paul", "paull"), ("bjorn", "bjoern")],
+)
+def test_a_typo_of_a_common_name_still_joins(name: str, typo: str) -> None:
+    # the typo is rare beside the name (Jonn, Sarha on one record), or the name spelled
+    # with its umlaut written out (Bjoern: staging folds ö to o, a keyboard without it
+    # types oe): one name, as before
+    rows = guard_records(
+        person("a", name, birth_date=D1, email_key="p@x.com"),
+        person("b", typo, birth_date=D1, email_key="p@x.com"),
+    )
+    for split in (True, False):
+        result, decisions = cluster_records(
+            rows, pairs(("a", "b", 0.99)), 0.7, split_components=split, name_counts=COMMON_NAMES
+        )
+        assert customers(result)["a"] == customers(result)["b"]
+        assert decisions.refused_first_name == 0
+
+
+def test_similar_names_in_their_own_right_are_different_unless_switched_off() -> None:
+    from dataclasses import replace
+
+    from c360.identity.clustering import ALL_RULES, DIFFERENT, SAME, name_relation
+
+    louis, louise = ("louis", "louis"), ("louise", "louise")
+    assert name_relation(louis, louise, COMMON_NAMES) == DIFFERENT
+    assert name_relation(louis, ("louiss", "louiss"), COMMON_NAMES) == SAME  # a rare spelling
+    off = replace(ALL_RULES, similar_names_differ=False)
+    assert name_relation(louis, louise, COMMON_NAMES, off) == SAME
+    assert names_compatible({"jennifer"}, {"jenifer"}, {"jennifer": 90, "jenifer": 2})

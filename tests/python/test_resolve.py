@@ -467,3 +467,27 @@ def test_bench_reports_percentiles_and_outcomes(resolver: Resolver) -> None:
     assert result["outcomes"]["as_is"] == {"expected": 10}
     assert result["outcomes"]["stranger"] == {"expected": 10}
     assert set(INPUT_FIELDS) >= {"email", "phone"}
+
+
+def test_guard_name_counts_include_the_nicknames_as_the_builds_do(
+    resolver: Resolver, index: list[dict]
+) -> None:
+    """The guards in resolve read the counts of the records' first names and of those
+    names' nicknames, as clustering._name_counts does for the build (the nickname-typo
+    guard compares a spelling with the nickname's count), so both decide a merge alike."""
+    from c360.identity.clustering import nicknames
+
+    rows = [r for r in index if nicknames().get(r["first_name_canonical"] or "")][:50]
+    assert rows, "the sample has no record of a name with nicknames"
+    wanted = {r[c] for r in rows for c in ("first_name_key", "first_name_canonical") if r[c]}
+    wanted |= {nick for name in set(wanted) for nick in nicknames().get(name, ())}
+    published: dict[str, int] = {}
+    for value, count in resolver.con.execute(
+        "select value, record_count from resolve_term_frequencies "
+        "where column_name in ('first_name_key', 'first_name_canonical')"
+    ).fetchall():
+        if value in wanted:
+            published[value] = max(published.get(value, 0), count)
+    counts = resolver.guard_name_counts(rows)
+    assert counts == published
+    assert any(nick in counts for r in rows for nick in nicknames()[r["first_name_canonical"]])

@@ -192,9 +192,7 @@ def names_in_own_right(a: str, b: str, counts: dict[str, int]) -> bool:
     return low >= max(NAME_MIN_RECORDS, NAME_MIN_SHARE * high)
 
 
-def names_compatible(
-    left: set[str], right: set[str], counts: dict[str, int] | None = None
-) -> bool:
+def names_compatible(left: set[str], right: set[str], counts: dict[str, int] | None = None) -> bool:
     """Every first name of one side is plainly the same as every name of the other (same
     canonical name, or spellings Jaro-Winkler-similar that are not two names in their own
     right, as `name_relation` decides with the same counts): merging them needs no guard."""
@@ -406,10 +404,10 @@ class GuardedClusters:
         """First-name relation between a and b, and whether the difference is real: some
         DIFFERENT pair is carried by two or more records on each side (two confirmed names),
         or is two similar names in their own right (Louis / Louise: a replaced name is
-        hardly ever so close to the one it replaced, twins' names often are). Each modal name of a side
-        counts (the worst relation), except that a side whose modal names are spellings of
-        one name is matched by its closest spelling: a third record spelled Palu is a typo
-        of Paul even though it is two edits from Payl."""
+        hardly ever so close to the one it replaced, twins' names often are). Each modal
+        name of a side counts (the worst relation), except that a side whose modal names
+        are spellings of one name is matched by its closest spelling: a third record spelled
+        Palu is a typo of Paul even though it is two edits from Payl."""
         if not a.first_names or not b.first_names:
             return SAME, False
         (modal_a, variants_a), (modal_b, variants_b) = self._spellings(a), self._spellings(b)

@@ -34,6 +34,7 @@ VARIANTS: list[tuple[str, GuardRules | None]] = [
     ("build without: date typo at the address", replace(ALL_RULES, typo_date_at_address=False)),
     ("build without: tied spellings", replace(ALL_RULES, spelling_variants=False)),
     ("build without: common names differ", replace(ALL_RULES, common_names_differ=False)),
+    ("build without: similar names differ", replace(ALL_RULES, similar_names_differ=False)),
     ("build without: own contacts", replace(ALL_RULES, own_contacts=False)),
     ("build without: confirmed values", replace(ALL_RULES, confirmed_values=False)),
     ("build without: generation gap", replace(ALL_RULES, generation_gap=False)),

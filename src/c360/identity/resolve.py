@@ -905,22 +905,28 @@ class Resolver:
             return False
         return all(gammas.get(name) in values for name, values in self.contradicting.items())
 
+    def guard_name_counts(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Records per first name the guards read for `rows`: their names and those names'
+        nicknames, as the build counts them (clustering._name_counts): the nickname-typo
+        guard compares a spelling with its nickname's count, the similar-names rule with
+        the other name's."""
+        names: dict[str, int] = {}
+        for column in NAME_COUNT_COLUMNS:
+            values = {row.get(column) for row in rows if row.get(column)}
+            values.update(*(nicknames().get(value, ()) for value in list(values)))
+            for value, (_, count) in self.term_frequencies(column, sorted(values)).items():
+                names[value] = max(names.get(value, 0), count)
+        return names
+
     def guard_refusal(self, record: dict[str, Any], members: list[dict[str, Any]]) -> str | None:
         """Why the clustering guards keep the incoming record out of a customer whose
         records are `members` (clustering.GuardedClusters.refusal), or None."""
         incoming = {**{c: record.get(c) for c in GUARD_COLUMNS}, "person_record_id": "\x00input"}
         rows = [incoming] + [{c: m.get(c) for c in GUARD_COLUMNS} for m in members]
         table = pa.Table.from_pylist(rows)
-        names: dict[str, int] = {}
-        for column in NAME_COUNT_COLUMNS:
-            values = {row[column] for row in rows if row[column]}
-            # and their nicknames, as the build counts them (clustering._name_counts): the
-            # nickname-typo guard compares a spelling with the nickname's count
-            values.update(*(nicknames().get(value, ()) for value in list(values)))
-            counts = self.term_frequencies(column, sorted(values))
-            for value, (_, count) in counts.items():
-                names[value] = max(names.get(value, 0), count)
-        clusters = GuardedClusters(table, [], self.max_cluster_size, names, ALL_RULES)
+        clusters = GuardedClusters(
+            table, [], self.max_cluster_size, self.guard_name_counts(rows), ALL_RULES
+        )
         first = members[0]["person_record_id"]
         for member in members[1:]:  # already one customer: merged as the build merged them
             clusters.union(first, member["person_record_id"], guarded=False)
