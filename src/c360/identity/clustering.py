@@ -724,12 +724,12 @@ def _apply_edges(
 def _name_counts(records: pa.Table, subset: pa.Table) -> dict[str, int]:
     """Records carrying each first name (key or canonical) of `subset`, over every record."""
     counts: Counter = Counter()
-    for column in ("first_name_key", "first_name_canonical"):
-        if column not in records.column_names:
-            continue
-        wanted = set(subset.column(column).to_pylist())
-        # the nicknames of the names present: how common a nickname is tells a typo of it
-        wanted.update(*(nicknames().get(name, ()) for name in list(wanted)))
+    columns = [c for c in ("first_name_key", "first_name_canonical") if c in records.column_names]
+    wanted = {name for c in columns for name in subset.column(c).to_pylist()}
+    # the nicknames of the names present: how common a nickname is tells a typo of it (a
+    # nickname is a key, never a canonical name: looked up in both columns)
+    wanted.update(*(nicknames().get(name, ()) for name in list(wanted) if name))
+    for column in columns:
         found = pc.value_counts(records.column(column).combine_chunks())
         for value, count in zip(
             found.field("values").to_pylist(), found.field("counts").to_pylist(), strict=True

@@ -910,10 +910,12 @@ class Resolver:
         nicknames, as the build counts them (clustering._name_counts): the nickname-typo
         guard compares a spelling with its nickname's count, the similar-names rule with
         the other name's."""
+        values = {row.get(column) for row in rows for column in NAME_COUNT_COLUMNS}
+        values.discard(None)
+        # a nickname is a key, never a canonical name: looked up in both columns
+        values.update(*(nicknames().get(value, ()) for value in list(values)))
         names: dict[str, int] = {}
         for column in NAME_COUNT_COLUMNS:
-            values = {row.get(column) for row in rows if row.get(column)}
-            values.update(*(nicknames().get(value, ()) for value in list(values)))
             for value, (_, count) in self.term_frequencies(column, sorted(values)).items():
                 names[value] = max(names.get(value, 0), count)
         return names
