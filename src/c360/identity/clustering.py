@@ -8,7 +8,8 @@ tell them apart by edit distance, by how common each spelling is, and by the evi
 the other identifiers (see `GuardedClusters.refusal`):
 - first names that are neither the same (canonical name, Jaro-Winkler >= 0.92) nor a
   typing error apart (one edit; two in a long name; one from a nickname of the other), or
-  a typing error apart but both common names (Mary / Mark);
+  a typing error apart but both common names (Mary / Mark), or alike but each a name in
+  its own right (twins Louis / Louise);
 - dates of birth that are neither equal nor one typing error apart (one digit wrong, two
   adjacent digits transposed, day and month swapped), or a generation apart;
 - a human cannot-link decision (seed identity_cannot_link), even through a chain;
