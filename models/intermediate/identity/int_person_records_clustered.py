@@ -154,8 +154,8 @@ def model(dbt, session):
         rows, _, _ = cluster_step(part, part_pairs, None, **options)
         # the stored rows of the records re-clustered and of the records gone
         gone = session.execute(
-            f"delete from {dbt.this} where person_record_id not in"
-            f" (select person_record_id from {records_sql}) returning person_record_id"
+            f"delete from {dbt.this} as s where not exists (select 1 from {records_sql} as r"
+            " where r.person_record_id = s.person_record_id) returning s.person_record_id"
         ).fetchall()
         session.execute(
             f"delete from {dbt.this} where person_record_id in"

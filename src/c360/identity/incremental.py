@@ -473,14 +473,21 @@ def affected_sql(
             from {state} as s
             left join {digests} as d on s.person_record_id = d.person_record_id
             where s.edge_digest is distinct from coalesce(d.edge_digest, '')
-                and s.person_record_id in (select person_record_id from {records})"""
+                and exists (
+                    select 1 from {records} as r where r.person_record_id = s.person_record_id
+                )"""
     return f"""
         with seeds as ({seeds}
         ),
         hit as (
             select s.identity_component from {state} as s
             where s.person_record_id in (select person_record_id from seeds)
-                or s.person_record_id not in (select person_record_id from {records})
+            union
+            -- (not) exists, not (not) in: an anti join over all records, no NULL check
+            select s.identity_component from {state} as s
+            where not exists (
+                select 1 from {records} as r where r.person_record_id = s.person_record_id
+            )
             union
             select s.identity_component
             from {edges} as e
@@ -496,7 +503,9 @@ def affected_sql(
         union all
         select s.person_record_id, false from {state} as s
         where s.identity_component in (select identity_component from hit)
-            and s.person_record_id in (select person_record_id from {records})
+            and exists (
+                select 1 from {records} as r where r.person_record_id = s.person_record_id
+            )
             and s.person_record_id not in (select person_record_id from seeds)
     """
 
