@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 
 from c360.identity.clustering import GUARD_COLUMNS
 from c360.identity.incremental import (
+    CHANGES_TABLE,
     CLUSTERED_SCHEMA,
     FINGERPRINT_COLUMNS,
     affected_records,
@@ -24,6 +26,8 @@ from c360.identity.incremental import (
     frequencies_refresh_reason,
     name_counts,
     partner_digests,
+    read_changes,
+    record_changes,
     stable_mask,
     tf_lookups,
 )
@@ -85,6 +89,53 @@ def test_affected_records_are_whole_components_old_and_new() -> None:
     # nothing changed: nothing affected
     none = affected_records(component, np.zeros(8, bool), previous, ids([], pa.string()))
     assert not none.any()
+
+
+def seeds_of(con, changes: str | None) -> list[tuple[str, bool]]:
+    edges = "(select 'x' as person_record_id_l, 'y' as person_record_id_r where false)"
+    sql = affected_sql("records", "state", "digests", edges, changes)
+    return sorted(con.sql(sql).fetchall())
+
+
+def test_affected_sql_finds_the_same_seeds_from_the_changes_scoring_found() -> None:
+    con = duckdb.connect()
+    # a stable, b changed, c new, d gone; a's edge digest changed, e's did not
+    con.register(
+        "records",
+        pa.table({"person_record_id": ["a", "b", "c", "e"], "record_fingerprint": list("1235")}),
+    )
+    state = pa.table(
+        {
+            "person_record_id": ["a", "b", "d", "e"],
+            "record_fingerprint": ["1", "x", "4", "5"],
+            "edge_digest": ["", "", "", "k"],
+            "identity_component": ["a", "b", "d", "e"],
+        }
+    )
+    con.register("state", state)
+    con.register("digests", pa.table({"person_record_id": ["a", "e"], "edge_digest": ["j", "k"]}))
+    con.register("changes", pa.table({"person_record_id": ["b", "c"]}))
+    compared = seeds_of(con, None)
+    assert compared == [("a", True), ("b", True), ("c", True)]
+    assert seeds_of(con, "select person_record_id from changes") == compared
+
+
+def test_changes_are_read_only_by_the_build_that_recorded_them() -> None:
+    con = duckdb.connect()
+    con.execute("create schema s")
+    this = SimpleNamespace(
+        database=con.sql("select current_database()").fetchall()[0][0], schema="s"
+    )
+    assert read_changes(con, this, "b1") is None  # none recorded
+    con.register("found", pa.table({"person_record_id": ["r1", "r2"]}))
+    record_changes(con, this, "select person_record_id from found", "b1")
+    query = read_changes(con, this, "b1")
+    assert sorted(con.sql(query).fetchall()) == [("r1",), ("r2",)]
+    assert read_changes(con, this, "b2") is None  # an earlier build's: compare again
+    # nothing changed is still this build's record
+    record_changes(con, this, "select person_record_id from found where false", "b2")
+    assert con.sql(read_changes(con, this, "b2")).fetchall() == []
+    assert con.sql(f"select count(*) from s.{CHANGES_TABLE}").fetchall() == [(1,)]
 
 
 def guarded(table: pa.Table) -> pa.Table:
@@ -215,6 +266,12 @@ def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> N
         rows.column("person_record_id").to_pylist()
     )
     assert pc.sum(picked.column("is_seed")).as_py() == stats["seeds"]
+    # with the new and changed records as scoring found them: the same records and seeds
+    con.register("changes", pa.table({"person_record_id": pa.array(unstable, pa.string())}))
+    given = con.sql(
+        affected_sql("records_now", "state", "digests", edges, "select * from changes")
+    ).arrow()
+    assert sorted(given.read_all().to_pylist(), key=str) == sorted(picked.to_pylist(), key=str)
     part_ids = picked.column("person_record_id")
     part = current.filter(pc.is_in(current.column("person_record_id"), value_set=part_ids))
     inside = pc.and_(

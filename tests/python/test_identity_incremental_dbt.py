@@ -171,6 +171,8 @@ def test_new_changed_and_removed_records_are_scored_and_reclustered_incrementall
     assert dropped > 2
     clustering = next(line for line in lines if line.startswith("identity clustering"))
     assert clustering.startswith("identity clustering: incremental, re-clustered")
+    # the records scoring found new or changed are read, not compared again
+    assert clustering.endswith("changes as scoring found them)")
     reclustered = int(re.search(r"re-clustered (\d+) of (\d+)", clustering).group(1))
     total = int(re.search(r"re-clustered (\d+) of (\d+)", clustering).group(2))
     assert 0 < reclustered < total / 2

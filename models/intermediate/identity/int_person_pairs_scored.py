@@ -16,9 +16,12 @@ def model(dbt, session):
 
     from c360.churn.registry import parse_flag
     from c360.identity.incremental import (
+        forget_changes,
         frequencies_version,
         identity_version,
         model_digest,
+        record_changes,
+        running_build,
         sibling,
         stored_table,
         tf_lookups,
@@ -75,6 +78,7 @@ def model(dbt, session):
             session.execute(f"delete from {clustered}")
         if dbt.is_incremental:
             session.execute(f"delete from {dbt.this}")
+        forget_changes(session, dbt.this)
         records = fingerprinted.project(columns).order("person_record_id").arrow().read_all()
         return score_pairs(records, threshold=threshold, model_path=path, tf_tables=tf)
 
@@ -126,6 +130,14 @@ def model(dbt, session):
         )
         session.register("c360_new_person_records", new)
         try:
+            # for the clustering of this build (read_changes): it need not compare the
+            # fingerprints again
+            record_changes(
+                session,
+                dbt.this,
+                "select person_record_id from c360_new_person_records",
+                running_build(session),
+            )
             existing = (
                 session.sql(
                     f"select {columns} from {source} where person_record_id in"

@@ -26,6 +26,7 @@ def model(dbt, session):
         identity_version,
         name_counts,
         partner_digests,
+        read_changes,
         running_build,
         sibling,
     )
@@ -67,9 +68,10 @@ def model(dbt, session):
         "must_link": pairs_of(dbt.ref("identity_must_link")),
         "cannot_link": pairs_of(dbt.ref("identity_cannot_link")),
     }
+    build_id = running_build(session)
     options = dict(
         version=version,
-        build_id=running_build(session),
+        build_id=build_id,
         threshold=threshold,
         max_cluster_size=max_cluster_size,
         name_counts=name_counts(frequencies),
@@ -119,10 +121,12 @@ def model(dbt, session):
         f"(select person_record_id_l, person_record_id_r from ({pairs_sql})"
         " union all select person_record_id_l, person_record_id_r from c360_must_links)"
     )
+    # the records new or changed, as this build's scoring found them (else compared here)
+    changes = read_changes(session, dbt.this, build_id)
     try:
         session.execute(
             "create or replace temp table c360_affected as"
-            f" {affected_sql(records_sql, str(dbt.this), 'c360_partner_digests', edges)}"
+            f" {affected_sql(records_sql, str(dbt.this), 'c360_partner_digests', edges, changes)}"
         )
     finally:
         session.unregister("c360_partner_digests")
@@ -150,8 +154,8 @@ def model(dbt, session):
         rows, _, _ = cluster_step(part, part_pairs, None, **options)
         # the stored rows of the records re-clustered and of the records gone
         gone = session.execute(
-            f"delete from {dbt.this} where person_record_id not in"
-            f" (select person_record_id from {records_sql}) returning person_record_id"
+            f"delete from {dbt.this} as s where not exists (select 1 from {records_sql} as r"
+            " where r.person_record_id = s.person_record_id) returning s.person_record_id"
         ).fetchall()
         session.execute(
             f"delete from {dbt.this} where person_record_id in"
@@ -161,6 +165,7 @@ def model(dbt, session):
         session.execute("drop table if exists c360_affected")
     log.info(
         f"identity clustering: incremental, re-clustered {rows.num_rows} of {total} records"
-        f" ({seeds} new, changed or re-linked, {len(gone)} gone)"
+        f" ({seeds} new, changed or re-linked, {len(gone)} gone;"
+        f" changes {'as scoring found them' if changes else 'compared here'})"
     )
     return rows

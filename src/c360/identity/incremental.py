@@ -435,13 +435,18 @@ def partner_digests(
     )
 
 
-def affected_sql(records: str, state: str, digests: str, edges: str) -> str:
+def affected_sql(
+    records: str, state: str, digests: str, edges: str, changes: str | None = None
+) -> str:
     """SQL selecting the person_record_id (and is_seed) of every record cluster_step
     re-clusters, from relations in the warehouse, so only those records and pairs are read.
 
     records: person_record_id, record_fingerprint now; state: the stored CLUSTERED_SCHEMA
     rows; digests: partner_digests; edges: person_record_id_l, person_record_id_r of the
-    edges clustering joins now (at the threshold, not contradictory) and the must-links.
+    edges clustering joins now (at the threshold, not contradictory) and the must-links;
+    changes: a query of the person_record_id of the records new or changed since `state`,
+    when this build's scoring already found them (read_changes), so that the fingerprints
+    are not compared again; only person_record_id of `records` is read then.
     Seeds are the records new, changed or with another digest. Every edge now between two
     records that are not seeds was an edge of the state (scoring keeps the pairs of stable
     records as they were, and a changed deterministic edge or override changes both ends'
@@ -449,20 +454,40 @@ def affected_sql(records: str, state: str, digests: str, edges: str) -> str:
     (affected_records) are: the seeds, plus every stored component that held a seed or a
     record gone, or holds a record a seed is joined to now, whole.
     """
-    return f"""
-        with seeds as (
+    if changes is None:
+        seeds = f"""
             select r.person_record_id
             from {records} as r
             left join {state} as s on r.person_record_id = s.person_record_id
             left join {digests} as d on r.person_record_id = d.person_record_id
             where s.person_record_id is null
                 or s.record_fingerprint is distinct from r.record_fingerprint
-                or s.edge_digest is distinct from coalesce(d.edge_digest, '')
+                or s.edge_digest is distinct from coalesce(d.edge_digest, '')"""
+    else:
+        # the same set: a record not new or changed is in the state, so only its digest
+        # can differ; the state is scanned against the few records with partners
+        seeds = f"""
+            select person_record_id from ({changes})
+            union
+            select s.person_record_id
+            from {state} as s
+            left join {digests} as d on s.person_record_id = d.person_record_id
+            where s.edge_digest is distinct from coalesce(d.edge_digest, '')
+                and exists (
+                    select 1 from {records} as r where r.person_record_id = s.person_record_id
+                )"""
+    return f"""
+        with seeds as ({seeds}
         ),
         hit as (
             select s.identity_component from {state} as s
             where s.person_record_id in (select person_record_id from seeds)
-                or s.person_record_id not in (select person_record_id from {records})
+            union
+            -- (not) exists, not (not) in: an anti join over all records, no NULL check
+            select s.identity_component from {state} as s
+            where not exists (
+                select 1 from {records} as r where r.person_record_id = s.person_record_id
+            )
             union
             select s.identity_component
             from {edges} as e
@@ -478,9 +503,47 @@ def affected_sql(records: str, state: str, digests: str, edges: str) -> str:
         union all
         select s.person_record_id, false from {state} as s
         where s.identity_component in (select identity_component from hit)
-            and s.person_record_id in (select person_record_id from {records})
+            and exists (
+                select 1 from {records} as r where r.person_record_id = s.person_record_id
+            )
             and s.person_record_id not in (select person_record_id from seeds)
     """
+
+
+# Where int_person_pairs_scored leaves the records it found new or changed (not stable),
+# stamped with its build, for int_person_records_clustered of the same build: the
+# fingerprints are then compared once per build, not once per model.
+CHANGES_TABLE = "int_person_pairs_scored__changes"
+
+
+def record_changes(session, this, changed: str, build_id: str) -> None:
+    """Store the person_record_id of `changed` (a query) as CHANGES_TABLE rows of build
+    `build_id`, replacing any earlier build's. One row without a record stamps the build,
+    so that "nothing changed" is told apart from "not recorded by this build"."""
+    session.execute(
+        f"create or replace table {sibling(this, CHANGES_TABLE)} as"
+        " select cast(null as varchar) as person_record_id, cast(? as varchar) as found_in_build"
+        f" union all select person_record_id, ? from ({changed})",
+        [build_id, build_id],
+    )
+
+
+def forget_changes(session, this) -> None:
+    """Drop CHANGES_TABLE (a full step: no set of changes describes it)."""
+    session.execute(f"drop table if exists {sibling(this, CHANGES_TABLE)}")
+
+
+def read_changes(session, this, build_id: str) -> str | None:
+    """A query of the records CHANGES_TABLE holds when build `build_id` wrote it, else None:
+    a build whose scoring did not run or ran in full (a selection without it, dbt retry)
+    derives the changes from the fingerprints again."""
+    builds = stored_table(session, this, CHANGES_TABLE, "distinct found_in_build")
+    if builds is None or builds.column("found_in_build").to_pylist() != [build_id]:
+        return None
+    return (
+        f"select person_record_id from {sibling(this, CHANGES_TABLE)}"
+        " where person_record_id is not null"
+    )
 
 
 def running_build(session) -> str:
