@@ -43,7 +43,13 @@ from splink.internals.comparison_level import M_U_CLAMP_MIN
 from sqlglot import exp
 
 from c360 import phones
-from c360.identity.clustering import ALL_RULES, GUARD_COLUMNS, GuardedClusters, nicknames
+from c360.identity.clustering import (
+    ALL_RULES,
+    GUARD_COLUMNS,
+    GuardedClusters,
+    jaro_winkler,
+    nicknames,
+)
 from c360.identity.scoring import CONTRADICTING_LEVELS, MATCH_COLUMNS, model_path
 from c360.identity.splink_settings import UNIQUE_ID
 
@@ -85,37 +91,8 @@ class ResolveError(RuntimeError):
 
 
 def jaro_winkler_similarity(a: str, b: str) -> float:
-    """DuckDB's jaro_winkler_similarity (rapidfuzz's): transpositions counted in whole
-    pairs, the prefix boost (0.1 per character, up to 4) only above a Jaro of 0.7. The
-    guards' clustering.jaro_winkler differs on purpose of history; Splink's levels use this."""
-    len_a, len_b = len(a), len(b)
-    if not len_a or not len_b:  # DuckDB: even two empty strings are not similar
-        return 0.0
-    if a == b:
-        return 1.0
-    window = max(0, max(len_a, len_b) // 2 - 1)
-    matched_b = [False] * len_b
-    matches_a = []
-    for i, char in enumerate(a):
-        for j in range(max(0, i - window), min(len_b, i + window + 1)):
-            if not matched_b[j] and b[j] == char:
-                matched_b[j] = True
-                matches_a.append(char)
-                break
-    matches = len(matches_a)
-    if not matches:
-        return 0.0
-    matches_b = [b[j] for j in range(len_b) if matched_b[j]]
-    transpositions = sum(x != y for x, y in zip(matches_a, matches_b, strict=True)) // 2
-    jaro = (matches / len_a + matches / len_b + (matches - transpositions) / matches) / 3
-    if jaro <= 0.7:
-        return jaro
-    prefix = 0
-    for x, y in zip(a[:4], b[:4], strict=False):
-        if x != y:
-            break
-        prefix += 1
-    return jaro + prefix * 0.1 * (1 - jaro)
+    """DuckDB's jaro_winkler_similarity, as Splink's levels evaluate it."""
+    return jaro_winkler(a, b, duckdb=True)
 
 
 def damerau_levenshtein(a: str, b: str) -> int:
