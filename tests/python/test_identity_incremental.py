@@ -28,8 +28,10 @@ from c360.identity.incremental import (
     partner_digests,
     read_changes,
     record_changes,
+    scored_before,
     stable_mask,
     tf_lookups,
+    unstable_sql,
 )
 from c360.identity.scoring import (
     MATCH_COLUMNS,
@@ -91,33 +93,67 @@ def test_affected_records_are_whole_components_old_and_new() -> None:
     assert not none.any()
 
 
-def seeds_of(con, changes: str | None) -> list[tuple[str, bool]]:
+def seeds_of(con, changes: str) -> list[tuple[str, bool]]:
     edges = "(select 'x' as person_record_id_l, 'y' as person_record_id_r where false)"
-    sql = affected_sql("records", "state", "digests", edges, changes)
-    return sorted(con.sql(sql).fetchall())
+    return sorted(con.sql(affected_sql("state", "digests", edges, changes)).fetchall())
 
 
-def test_affected_sql_finds_the_same_seeds_from_the_changes_scoring_found() -> None:
+def test_unstable_records_are_new_changed_gone_or_scored_and_gone_since() -> None:
     con = duckdb.connect()
-    # a stable, b changed, c new, d gone; a's edge digest changed, e's did not
+    # a stable, b changed, c new, d gone, e stable; f was scored new by a stopped build
+    # and is gone from both since, g was scored new by a build that clustered it
     con.register(
         "records",
-        pa.table({"person_record_id": ["a", "b", "c", "e"], "record_fingerprint": list("1235")}),
+        pa.table(
+            {"person_record_id": ["a", "b", "c", "e", "g"], "record_fingerprint": list("12357")}
+        ),
+    )
+    con.register(
+        "state",
+        pa.table(
+            {"person_record_id": ["a", "b", "d", "e", "g"], "record_fingerprint": list("1x457")}
+        ),
+    )
+    con.register("scored", pa.table({"person_record_id": ["c", "f", "g", None]}))
+    found = sorted(con.sql(unstable_sql("records", "state")).fetchall())
+    assert found == [("b", True), ("c", True), ("d", False)]
+    with_scored = sorted(
+        con.sql(unstable_sql("records", "state", "select person_record_id from scored")).fetchall()
+    )
+    assert with_scored == [*found, ("f", False)]
+
+
+def test_affected_records_are_the_changed_records_and_their_components() -> None:
+    con = duckdb.connect()
+    # a stable, b changed, c new, d gone, e stable; a's edge digest changed, e's did not;
+    # f shares d's component, g shares a's, h is alone
+    con.register(
+        "records",
+        pa.table(
+            {
+                "person_record_id": ["a", "b", "c", "e", "f", "g", "h"],
+                "record_fingerprint": list("1235678"),
+            }
+        ),
     )
     state = pa.table(
         {
-            "person_record_id": ["a", "b", "d", "e"],
-            "record_fingerprint": ["1", "x", "4", "5"],
-            "edge_digest": ["", "", "", "k"],
-            "identity_component": ["a", "b", "d", "e"],
+            "person_record_id": ["a", "b", "d", "e", "f", "g", "h"],
+            "record_fingerprint": ["1", "x", "4", "5", "6", "7", "8"],
+            "edge_digest": ["", "", "", "k", "", "", ""],
+            "identity_component": ["a", "b", "d", "e", "d", "a", "h"],
         }
     )
     con.register("state", state)
     con.register("digests", pa.table({"person_record_id": ["a", "e"], "edge_digest": ["j", "k"]}))
-    con.register("changes", pa.table({"person_record_id": ["b", "c"]}))
-    compared = seeds_of(con, None)
-    assert compared == [("a", True), ("b", True), ("c", True)]
-    assert seeds_of(con, "select person_record_id from changes") == compared
+    con.execute(f"create table changes as {unstable_sql('records', 'state')}")
+    assert seeds_of(con, "changes") == [
+        ("a", True),
+        ("b", True),
+        ("c", True),
+        ("f", False),
+        ("g", False),
+    ]
 
 
 def test_changes_are_read_only_by_the_build_that_recorded_them() -> None:
@@ -127,13 +163,16 @@ def test_changes_are_read_only_by_the_build_that_recorded_them() -> None:
         database=con.sql("select current_database()").fetchall()[0][0], schema="s"
     )
     assert read_changes(con, this, "b1") is None  # none recorded
-    con.register("found", pa.table({"person_record_id": ["r1", "r2"]}))
-    record_changes(con, this, "select person_record_id from found", "b1")
+    assert scored_before(con, this) is None
+    con.register("found", pa.table({"person_record_id": ["r1", "r2"], "is_present": [True, False]}))
+    record_changes(con, this, "select person_record_id, is_present from found", "b1")
     query = read_changes(con, this, "b1")
-    assert sorted(con.sql(query).fetchall()) == [("r1",), ("r2",)]
+    assert sorted(con.sql(query).fetchall()) == [("r1", True), ("r2", False)]
     assert read_changes(con, this, "b2") is None  # an earlier build's: compare again
+    # but a later build's scoring still learns which records it scored
+    assert sorted(con.sql(scored_before(con, this)).fetchall()) == [("r1",), ("r2",)]
     # nothing changed is still this build's record
-    record_changes(con, this, "select person_record_id from found where false", "b2")
+    record_changes(con, this, "select * from found where false", "b2")
     assert con.sql(read_changes(con, this, "b2")).fetchall() == []
     assert con.sql(f"select count(*) from s.{CHANGES_TABLE}").fetchall() == [(1,)]
 
@@ -261,17 +300,16 @@ def test_scoring_and_clustering_only_what_changed_equals_doing_everything() -> N
         " where match_probability >= 0.7 and not coalesce(is_contradictory, false)"
         " union all select l, r from must_links)"
     )
-    picked = con.sql(affected_sql("records_now", "state", "digests", edges)).arrow().read_all()
+    # the records not stable, as scoring finds them: the new and changed ones and the gone
+    con.execute(f"create table changes as {unstable_sql('records_now', 'state')}")
+    assert sorted(con.sql("select * from changes").fetchall()) == sorted(
+        [*((record, True) for record in unstable), (gone, False)]
+    )
+    picked = con.sql(affected_sql("state", "digests", edges, "changes")).arrow().read_all()
     assert sorted(picked.column("person_record_id").to_pylist()) == sorted(
         rows.column("person_record_id").to_pylist()
     )
     assert pc.sum(picked.column("is_seed")).as_py() == stats["seeds"]
-    # with the new and changed records as scoring found them: the same records and seeds
-    con.register("changes", pa.table({"person_record_id": pa.array(unstable, pa.string())}))
-    given = con.sql(
-        affected_sql("records_now", "state", "digests", edges, "select * from changes")
-    ).arrow()
-    assert sorted(given.read_all().to_pylist(), key=str) == sorted(picked.to_pylist(), key=str)
     part_ids = picked.column("person_record_id")
     part = current.filter(pc.is_in(current.column("person_record_id"), value_set=part_ids))
     inside = pc.and_(

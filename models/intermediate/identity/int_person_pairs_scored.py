@@ -11,7 +11,6 @@ or with var identity_full_refresh, every pair is scored again. c360.identity.inc
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
-    import pyarrow as pa
     from dbt.adapters.events.logging import AdapterLogger
 
     from c360.churn.registry import parse_flag
@@ -22,9 +21,11 @@ def model(dbt, session):
         model_digest,
         record_changes,
         running_build,
+        scored_before,
         sibling,
         stored_table,
         tf_lookups,
+        unstable_sql,
     )
     from c360.identity.scoring import (
         MATCH_COLUMNS,
@@ -83,67 +84,47 @@ def model(dbt, session):
         return score_pairs(records, threshold=threshold, model_path=path, tf_tables=tf)
 
     # Which records are stable, which stored pairs go and which records Splink needs are
-    # decided in SQL: only the new records and their blocking partners leave the warehouse.
+    # decided in SQL from one join of the records with the clustering state: only the new
+    # records and their blocking partners leave the warehouse.
     source = sibling(dbt.this, "int_person_records_fingerprinted")
-    session.execute(
-        "create or replace temp table c360_stable_ids as"
-        f" select f.person_record_id from {source} as f join {clustered} as c"
-        " on f.person_record_id = c.person_record_id"
-        " and f.record_fingerprint = c.record_fingerprint"
-    )
+    unstable = unstable_sql(source, clustered, scored_before(session, dbt.this))
+    session.execute(f"create or replace temp table c360_unstable as {unstable}")
     try:
-        # every stored pair with an end that is not stable goes, also pairs scored by a
-        # build that stopped before clustering (their records are still new) or of records
-        # gone since
-        deleted = session.execute(
-            f"delete from {dbt.this}"
-            " where person_record_id_l not in (select person_record_id from c360_stable_ids)"
-            " or person_record_id_r not in (select person_record_id from c360_stable_ids)"
-            " returning person_record_id_l, person_record_id_r"
-        ).fetchall()
-        session.register(
-            "c360_deleted_pairs",
-            pa.table(
-                {
-                    "person_record_id_l": pa.array([a for a, _ in deleted], pa.string()),
-                    "person_record_id_r": pa.array([b for _, b in deleted], pa.string()),
-                }
-            ),
+        # for the clustering of this build (read_changes): it need not compare the
+        # fingerprints again
+        record_changes(session, dbt.this, "select * from c360_unstable", running_build(session))
+        unstable_ids = "(select person_record_id from c360_unstable)"
+        # the records whose stored pairs go: every pair with an end that is not stable
+        # goes, also pairs scored by a build that stopped before clustering (their records
+        # are still new, or gone: scored_before) or of records gone since
+        dropped = session.sql(
+            "select count(distinct person_record_id) from ("
+            f" select person_record_id_l as person_record_id from {dbt.this}"
+            f" where person_record_id_l in {unstable_ids}"
+            f" union all select person_record_id_r from {dbt.this}"
+            f" where person_record_id_r in {unstable_ids})"
+        ).fetchall()[0][0]
+        session.execute(
+            f"delete from {dbt.this} where person_record_id_l in {unstable_ids}"
+            f" or person_record_id_r in {unstable_ids}"
         )
-        try:
-            # the records whose stored pairs went: the ends of the deleted pairs not stable
-            dropped = session.sql(
-                "select count(*) from (select person_record_id_l as id from c360_deleted_pairs"
-                " union select person_record_id_r from c360_deleted_pairs)"
-                " where id not in (select person_record_id from c360_stable_ids)"
-            ).fetchall()[0][0]
-        finally:
-            session.unregister("c360_deleted_pairs")
         total = session.sql(f"select count(*) from {source}").fetchall()[0][0]
         new = (
             session.sql(
-                f"select {columns} from {source} where person_record_id not in"
-                " (select person_record_id from c360_stable_ids) order by person_record_id"
+                f"select {columns} from {source} where person_record_id in"
+                " (select person_record_id from c360_unstable where is_present)"
+                " order by person_record_id"
             )
             .arrow()
             .read_all()
         )
         session.register("c360_new_person_records", new)
         try:
-            # for the clustering of this build (read_changes): it need not compare the
-            # fingerprints again
-            record_changes(
-                session,
-                dbt.this,
-                "select person_record_id from c360_new_person_records",
-                running_build(session),
-            )
             existing = (
                 session.sql(
                     f"select {columns} from {source} where person_record_id in"
-                    " (select person_record_id from c360_stable_ids)"
-                    " and person_record_id in"
                     f" ({blocking_partners_sql(path, source, 'c360_new_person_records')})"
+                    f" and person_record_id not in {unstable_ids}"
                     " order by person_record_id"
                 )
                 .arrow()
@@ -152,7 +133,7 @@ def model(dbt, session):
         finally:
             session.unregister("c360_new_person_records")
     finally:
-        session.execute("drop table if exists c360_stable_ids")
+        session.execute("drop table if exists c360_unstable")
     log.info(
         f"identity scoring: incremental ({new.num_rows} new or changed records of {total},"
         f" scored against the {existing.num_rows} stable ones sharing a blocking key with"

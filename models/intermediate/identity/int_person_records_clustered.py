@@ -29,6 +29,7 @@ def model(dbt, session):
         read_changes,
         running_build,
         sibling,
+        unstable_sql,
     )
     from c360.identity.scoring import model_path
 
@@ -121,12 +122,18 @@ def model(dbt, session):
         f"(select person_record_id_l, person_record_id_r from ({pairs_sql})"
         " union all select person_record_id_l, person_record_id_r from c360_must_links)"
     )
-    # the records new or changed, as this build's scoring found them (else compared here)
+    # the records not stable since the state, as this build's scoring found them, else
+    # compared here (one join of the fingerprints with the state)
     changes = read_changes(session, dbt.this, build_id)
+    found_by = "as scoring found them" if changes else "compared here"
+    session.execute(
+        "create or replace temp table c360_changes as"
+        f" {changes or unstable_sql(records_sql, str(dbt.this))}"
+    )
     try:
         session.execute(
             "create or replace temp table c360_affected as"
-            f" {affected_sql(records_sql, str(dbt.this), 'c360_partner_digests', edges, changes)}"
+            f" {affected_sql(str(dbt.this), 'c360_partner_digests', edges, 'c360_changes')}"
         )
     finally:
         session.unregister("c360_partner_digests")
@@ -154,8 +161,9 @@ def model(dbt, session):
         rows, _, _ = cluster_step(part, part_pairs, None, **options)
         # the stored rows of the records re-clustered and of the records gone
         gone = session.execute(
-            f"delete from {dbt.this} as s where not exists (select 1 from {records_sql} as r"
-            " where r.person_record_id = s.person_record_id) returning s.person_record_id"
+            f"delete from {dbt.this} where person_record_id in"
+            " (select person_record_id from c360_changes where not is_present)"
+            " returning person_record_id"
         ).fetchall()
         session.execute(
             f"delete from {dbt.this} where person_record_id in"
@@ -163,9 +171,10 @@ def model(dbt, session):
         )
     finally:
         session.execute("drop table if exists c360_affected")
+        session.execute("drop table if exists c360_changes")
     log.info(
         f"identity clustering: incremental, re-clustered {rows.num_rows} of {total} records"
         f" ({seeds} new, changed or re-linked, {len(gone)} gone;"
-        f" changes {'as scoring found them' if changes else 'compared here'})"
+        f" changes {found_by})"
     )
     return rows

@@ -3,8 +3,8 @@
     fingerprint of them (c360.identity.incremental.FINGERPRINT_COLUMNS). The
     identity step compares it with the one it stored: a record whose fingerprint
     changed (a corrected email, a name nulled by a set-wide junk rule) is
-    re-scored and re-clustered as removed + new. NULL and '' differ ('~' marks a
-    NULL; no key value is '~').
+    re-scored and re-clustered as removed + new. NULL and '' differ (macro
+    row_fingerprint).
 
     A view: its two readers (scoring, clustering) each hash the records once,
     which costs less than writing every record's columns to a table each build.
@@ -28,12 +28,7 @@ final as (
         {{ fingerprint_columns | join(',\n        ') }},
 
         -- strings
-        {%- set parts = [] %}
-        {%- for column in fingerprint_columns %}
-            {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '~')") %}
-            {%- if not loop.last %}{% do parts.append("'|'") %}{% endif %}
-        {%- endfor %}
-        {{ dbt.hash(dbt.concat(parts)) }} as record_fingerprint
+        {{ row_fingerprint(fingerprint_columns) }} as record_fingerprint
     from person_records
 )
 

@@ -435,59 +435,82 @@ def partner_digests(
     )
 
 
-def affected_sql(
-    records: str, state: str, digests: str, edges: str, changes: str | None = None
-) -> str:
+def unstable_sql(records: str, state: str, scored_before: str | None = None) -> str:
+    """SQL selecting every record that is not stable since `state` (the stored
+    CLUSTERED_SCHEMA rows), as person_record_id, is_present: new or changed (in `records`,
+    with person_record_id and record_fingerprint now, and not in the state with that
+    fingerprint; is_present true), and gone (in the state only; false).
+
+    scored_before: a query of the person_record_id an earlier scoring found new
+    (CHANGES_TABLE). A build that stopped after scoring leaves pairs of records the state
+    does not hold; if such a record is gone from `records` too by now, only this tells it
+    (is_present false).
+
+    One join of the records with the state: every later step starts from this small set
+    (a semi join against it) instead of joining all records again."""
+    sql = f"""
+        select
+            coalesce(r.person_record_id, s.person_record_id) as person_record_id,
+            r.person_record_id is not null as is_present
+        from {records} as r
+        full outer join {state} as s on r.person_record_id = s.person_record_id
+        where r.record_fingerprint is distinct from s.record_fingerprint"""
+    if scored_before is None:
+        return sql
+    # (not) exists: DuckDB builds the anti joins' hash tables on the few records found
+    return f"""{sql}
+        union
+        select b.person_record_id, false
+        from ({scored_before}) as b
+        where b.person_record_id is not null
+            and not exists (
+                select 1 from {records} as r where r.person_record_id = b.person_record_id
+            )
+            and not exists (
+                select 1 from {state} as s where s.person_record_id = b.person_record_id
+            )"""
+
+
+def affected_sql(state: str, digests: str, edges: str, changes: str) -> str:
     """SQL selecting the person_record_id (and is_seed) of every record cluster_step
     re-clusters, from relations in the warehouse, so only those records and pairs are read.
 
-    records: person_record_id, record_fingerprint now; state: the stored CLUSTERED_SCHEMA
-    rows; digests: partner_digests; edges: person_record_id_l, person_record_id_r of the
-    edges clustering joins now (at the threshold, not contradictory) and the must-links;
-    changes: a query of the person_record_id of the records new or changed since `state`,
-    when this build's scoring already found them (read_changes), so that the fingerprints
-    are not compared again; only person_record_id of `records` is read then.
+    state: the stored CLUSTERED_SCHEMA rows; digests: partner_digests; edges:
+    person_record_id_l, person_record_id_r of the edges clustering joins now (at the
+    threshold, not contradictory) and the must-links; changes: a relation of the records
+    not stable since `state` (unstable_sql, or as this build's scoring found them:
+    read_changes), person_record_id and is_present.
     Seeds are the records new, changed or with another digest. Every edge now between two
     records that are not seeds was an edge of the state (scoring keeps the pairs of stable
     records as they were, and a changed deterministic edge or override changes both ends'
     digests), so the components now holding a seed or a record of a hit component
     (affected_records) are: the seeds, plus every stored component that held a seed or a
-    record gone, or holds a record a seed is joined to now, whole.
+    record gone, or holds a record a seed is joined to now, whole. Only the state and the
+    edges are scanned, each against the few records in `changes`.
     """
-    if changes is None:
-        seeds = f"""
-            select r.person_record_id
-            from {records} as r
-            left join {state} as s on r.person_record_id = s.person_record_id
-            left join {digests} as d on r.person_record_id = d.person_record_id
-            where s.person_record_id is null
-                or s.record_fingerprint is distinct from r.record_fingerprint
-                or s.edge_digest is distinct from coalesce(d.edge_digest, '')"""
-    else:
-        # the same set: a record not new or changed is in the state, so only its digest
-        # can differ; the state is scanned against the few records with partners
-        seeds = f"""
-            select person_record_id from ({changes})
+    return f"""
+        with changes as (
+            select person_record_id, is_present from {changes}
+        ),
+        gone as (
+            select person_record_id from changes where not is_present
+        ),
+        seeds as (
+            select person_record_id from changes where is_present
             union
+            -- a record not new or changed is in the state: only its digest can differ
             select s.person_record_id
             from {state} as s
             left join {digests} as d on s.person_record_id = d.person_record_id
             where s.edge_digest is distinct from coalesce(d.edge_digest, '')
-                and exists (
-                    select 1 from {records} as r where r.person_record_id = s.person_record_id
-                )"""
-    return f"""
-        with seeds as ({seeds}
+                and s.person_record_id not in (select person_record_id from gone)
         ),
         hit as (
             select s.identity_component from {state} as s
             where s.person_record_id in (select person_record_id from seeds)
             union
-            -- (not) exists, not (not) in: an anti join over all records, no NULL check
             select s.identity_component from {state} as s
-            where not exists (
-                select 1 from {records} as r where r.person_record_id = s.person_record_id
-            )
+            where s.person_record_id in (select person_record_id from gone)
             union
             select s.identity_component
             from {edges} as e
@@ -503,9 +526,7 @@ def affected_sql(
         union all
         select s.person_record_id, false from {state} as s
         where s.identity_component in (select identity_component from hit)
-            and exists (
-                select 1 from {records} as r where r.person_record_id = s.person_record_id
-            )
+            and s.person_record_id not in (select person_record_id from gone)
             and s.person_record_id not in (select person_record_id from seeds)
     """
 
@@ -516,14 +537,16 @@ def affected_sql(
 CHANGES_TABLE = "int_person_pairs_scored__changes"
 
 
-def record_changes(session, this, changed: str, build_id: str) -> None:
-    """Store the person_record_id of `changed` (a query) as CHANGES_TABLE rows of build
-    `build_id`, replacing any earlier build's. One row without a record stamps the build,
-    so that "nothing changed" is told apart from "not recorded by this build"."""
+def record_changes(session, this, changes: str, build_id: str) -> None:
+    """Store `changes` (a query of person_record_id, is_present: unstable_sql's shape) as
+    CHANGES_TABLE rows of build `build_id`, replacing any earlier build's. One row without
+    a record stamps the build, so that "nothing changed" is told apart from "not recorded
+    by this build"."""
     session.execute(
         f"create or replace table {sibling(this, CHANGES_TABLE)} as"
-        " select cast(null as varchar) as person_record_id, cast(? as varchar) as found_in_build"
-        f" union all select person_record_id, ? from ({changed})",
+        " select cast(null as varchar) as person_record_id,"
+        " cast(null as boolean) as is_present, cast(? as varchar) as found_in_build"
+        f" union all select person_record_id, is_present, ? from ({changes})",
         [build_id, build_id],
     )
 
@@ -534,11 +557,22 @@ def forget_changes(session, this) -> None:
 
 
 def read_changes(session, this, build_id: str) -> str | None:
-    """A query of the records CHANGES_TABLE holds when build `build_id` wrote it, else None:
-    a build whose scoring did not run or ran in full (a selection without it, dbt retry)
-    derives the changes from the fingerprints again."""
+    """A query of the records (person_record_id, is_present) CHANGES_TABLE holds when build
+    `build_id` wrote it, else None: a build whose scoring did not run or ran in full (a
+    selection without it, dbt retry) derives the changes from the fingerprints again."""
     builds = stored_table(session, this, CHANGES_TABLE, "distinct found_in_build")
     if builds is None or builds.column("found_in_build").to_pylist() != [build_id]:
+        return None
+    return (
+        f"select person_record_id, is_present from {sibling(this, CHANGES_TABLE)}"
+        " where person_record_id is not null"
+    )
+
+
+def scored_before(session, this) -> str | None:
+    """A query of the records an earlier scoring found new or changed (CHANGES_TABLE, any
+    build's: unstable_sql's scored_before), None when none is recorded."""
+    if stored_table(session, this, CHANGES_TABLE, "count(*) as n") is None:
         return None
     return (
         f"select person_record_id from {sibling(this, CHANGES_TABLE)}"
