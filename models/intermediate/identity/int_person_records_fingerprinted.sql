@@ -6,8 +6,9 @@
     re-scored and re-clustered as removed + new. NULL and '' differ (macro
     row_fingerprint).
 
-    A view: its two readers (scoring, clustering) each hash the records once,
-    which costs less than writing every record's columns to a table each build.
+    A view: scoring hashes every record once per build (clustering then hashes
+    only the records it re-clusters), which costs less than writing every
+    record's columns to a table each build.
 #}
 {{ config(materialized='view') }}
 {% set fingerprint_columns = [
