@@ -26,6 +26,7 @@ from c360.churn import (
     score_latest,
     train_model,
 )
+from c360.flags import parse_flag
 
 SNAPSHOTS = [dt.date(2025, month, 1) for month in range(1, 9)]
 FEATURES = [
@@ -604,6 +605,6 @@ def test_too_little_history_trains_nothing_and_says_so(small: pa.Table) -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [(True, True), ("False", False), (" 1 ", True)])
 def test_flags_parse_and_a_bad_one_is_named(value: object, expected: bool) -> None:
-    assert registry.parse_flag("var churn_train_new_model", value) is expected
+    assert parse_flag("var churn_train_new_model", value) is expected
     with pytest.raises(ValueError, match="var churn_train_new_model must be true or false"):
-        registry.parse_flag("var churn_train_new_model", "maybe")
+        parse_flag("var churn_train_new_model", "maybe")

@@ -19,7 +19,7 @@ def model(dbt, session):
     from dbt.adapters.events.logging import AdapterLogger
 
     from c360.churn import REGISTRY_SCHEMA, feature_types, update_registry
-    from c360.churn.registry import parse_flag
+    from c360.flags import parse_flag
 
     force_var = dbt.config.get("churn_train_new_model")
     force_env = dbt.config.get("churn_train_new_model_env")

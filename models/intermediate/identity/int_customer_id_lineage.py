@@ -22,7 +22,7 @@ def model(dbt, session):
 
     from dbt.adapters.events.logging import AdapterLogger
 
-    from c360.churn.registry import parse_flag
+    from c360.flags import parse_flag
     from c360.identity.incremental import sibling
     from c360.identity.stable_ids import next_lineage_in_warehouse
 

@@ -13,7 +13,7 @@ def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
     from dbt.adapters.events.logging import AdapterLogger
 
-    from c360.churn.registry import parse_flag
+    from c360.flags import parse_flag
     from c360.identity.incremental import (
         forget_changes,
         frequencies_version,

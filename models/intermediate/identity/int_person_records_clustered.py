@@ -17,7 +17,7 @@ def model(dbt, session):
     import pyarrow as pa
     from dbt.adapters.events.logging import AdapterLogger
 
-    from c360.churn.registry import parse_flag
+    from c360.flags import parse_flag
     from c360.identity.clustering import GUARD_COLUMNS
     from c360.identity.incremental import (
         affected_sql,
@@ -70,12 +70,16 @@ def model(dbt, session):
         "cannot_link": pairs_of(dbt.ref("identity_cannot_link")),
     }
     build_id = running_build(session)
+    # every record's digest of its overrides, computed once: the SQL below compares them
+    # with the state's and cluster_step stores them
+    digests = partner_digests(**overrides)
     options = dict(
         version=version,
         build_id=build_id,
         threshold=threshold,
         max_cluster_size=max_cluster_size,
         name_counts=name_counts(frequencies),
+        named_digests=digests,
         **overrides,
     )
     # the state's versions only: its rows stay in the warehouse
@@ -108,7 +112,7 @@ def model(dbt, session):
     # their pairs and their overrides' digests are read, and they are clustered as a whole
     # (their components are whole components), exactly as cluster_step would.
     must = overrides["must_link"]
-    session.register("c360_partner_digests", partner_digests(**overrides))
+    session.register("c360_partner_digests", digests)
     session.register(
         "c360_must_links",
         pa.table(

@@ -113,16 +113,6 @@ class Plan:
     version: int | None
 
 
-def parse_flag(var: str, value: object) -> bool:
-    """A true/false setting (a bool or its text); ValueError naming `var` otherwise."""
-    text = str(value).strip().lower()
-    if text in {"true", "1", "yes"}:
-        return True
-    if text in {"false", "0", "no", ""}:
-        return False
-    raise ValueError(f"{var} must be true or false, got {value!r}")
-
-
 def _digest(row: dict) -> str:
     """SHA-256 over every stored part a loaded model depends on, each length-prefixed."""
     digest = hashlib.sha256()

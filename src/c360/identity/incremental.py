@@ -224,11 +224,14 @@ def edge_digests(
     deterministic: Iterable[tuple[str, str]],
     must_link: Iterable[tuple[str, str]],
     cannot_link: Iterable[tuple[str, str]],
+    named: pa.Table | None = None,
 ) -> pa.Array:
     """Per record: a digest of its deterministic edges and override rows (partner and kind),
-    '' when it has none. A record whose digest changed is re-clustered with its component."""
+    '' when it has none. A record whose digest changed is re-clustered with its component.
+    named: partner_digests of the same edges and rows, when the caller has them."""
     # only the few records with partners are hashed; the others are looked up, not looped
-    named = partner_digests(deterministic, must_link, cannot_link)
+    if named is None:
+        named = partner_digests(deterministic, must_link, cannot_link)
     at = pc.index_in(pa.array(ids, pa.string()), value_set=named.column("person_record_id"))
     digests = named.column("edge_digest").combine_chunks()
     return pc.fill_null(pc.take(digests, at), "")
@@ -334,6 +337,7 @@ def cluster_step(
     must_link: list[tuple[str, str]],
     cannot_link: list[tuple[str, str]],
     name_counts: dict[str, int],
+    named_digests: pa.Table | None = None,
 ) -> tuple[pa.Table, pa.Array, dict]:
     """The clustering of this build: (rows to write, ids of stored rows to delete, stats).
 
@@ -343,10 +347,11 @@ def cluster_step(
     of the affected components (affected_records), re-clustered with cluster_records, the
     frozen name counts and the same overrides, and the rows to delete are the stored rows of
     those records and of the records that are gone; everything else stays as stored.
+    named_digests: partner_digests of the overrides, when the caller computed them already.
     """
     ids = records.column("person_record_id").combine_chunks()
     fingerprints = records.column("record_fingerprint").combine_chunks()
-    digests = edge_digests(ids, deterministic, must_link, cannot_link)
+    digests = edge_digests(ids, deterministic, must_link, cannot_link, named_digests)
     left, right = strong_edges(pairs, ids, threshold)
     must_left, must_right = positions(ids, must_link)
     component = components(
