@@ -1,14 +1,16 @@
 """Measure the incremental identity step against a full one on the same data.
 
     python -m c360.identity.incremental_bench --raw DIR --out DIR [--share 0.01] [--rounds 2]
+        [--whole]
 
 `--raw` is a Parquet raw folder (C360_RAW_FORMAT=parquet, e.g. `python -m c360.datagen
 --format parquet`). The CRM contacts and support tickets created last (`--share` of each,
-by created_at) are held out; the identity models (`+int_person_records_customer_ids`) are
-built on the rest, and that warehouse is kept. Then, per round, on a copy of it with every
-record: an incremental build (A), then a full identity step on the same records with the
-same frozen frequencies (B, var identity_full_refresh). Per build: the dbt process's wall
-and CPU seconds and each identity model's time from run_results.json. The result goes to
+by created_at) are held out; the identity models (`+int_person_records_customer_ids`, or
+the whole project with `--whole`) are built on the rest, and that warehouse is kept. Then,
+per round, on a copy of it with every record: an incremental build (A), then a build with
+a full identity step on the same records with the same frozen frequencies (B, var
+identity_full_refresh). Per build: the dbt process's wall and CPU seconds and peak memory,
+and each identity model's time from run_results.json. The result goes to
 `--out`/result.json and is printed.
 """
 
@@ -64,8 +66,9 @@ def hold_out(raw: Path, out: Path, share: float) -> dict[str, int]:
     return held
 
 
-def build(raw: Path, db: Path, work: Path, *args: str) -> dict:
-    """One `dbt build` of the identity models; its wall and CPU seconds and model times."""
+def build(raw: Path, db: Path, work: Path, *args: str, select: list[str] = SELECT) -> dict:
+    """One `dbt build` of the identity models (of the whole project with select=[]); its
+    wall and CPU seconds, peak memory and the identity models' times."""
     for stale in (work / "target", work / "logs"):
         shutil.rmtree(stale, ignore_errors=True)
     env = dbt_env(raw, db, work)
@@ -74,7 +77,7 @@ def build(raw: Path, db: Path, work: Path, *args: str) -> dict:
     with open(work / "dbt_build.log", "w") as log:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [dbt, "build", *SELECT, *args],
+            [dbt, "build", *select, *args],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,
@@ -95,6 +98,7 @@ def build(raw: Path, db: Path, work: Path, *args: str) -> dict:
     return {
         "wall_seconds": round(wall, 2),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "model_seconds": {m: round(seconds.get(m, 0.0), 2) for m in IDENTITY_STEP},
         "identity_seconds": round(sum(seconds.get(m, 0.0) for m in IDENTITY_STEP), 2),
         "paths": lines,
@@ -107,7 +111,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="work folder (warehouses, logs)")
     parser.add_argument("--share", type=float, default=0.01, help="share held out per table")
     parser.add_argument("--rounds", type=int, default=2, help="A/B rounds")
+    parser.add_argument(
+        "--whole",
+        action="store_true",
+        help="build the whole project (every model and test), not only the identity models",
+    )
     args = parser.parse_args(argv)
+    select = [] if args.whole else SELECT
     out = args.out.resolve()
     held = hold_out(args.raw.resolve(), out / "raw_before", args.share)
     before = out / "before.duckdb"
@@ -116,19 +126,23 @@ def main(argv: list[str] | None = None) -> None:
         "held_out": held,
         "machine": machine(),
         "load_average_start": os.getloadavg(),
-        "before": build(out / "raw_before", before, out / "before"),
+        "selection": "whole project" if args.whole else " ".join(SELECT),
+        "before": build(out / "raw_before", before, out / "before", select=select),
         "rounds": [],
     }
     db = out / "warehouse.duckdb"
     for round_number in range(args.rounds):
         shutil.copyfile(before, db)
-        incremental = build(args.raw.resolve(), db, out / f"incremental_{round_number}")
+        incremental = build(
+            args.raw.resolve(), db, out / f"incremental_{round_number}", select=select
+        )
         full = build(
             args.raw.resolve(),
             db,
             out / f"full_{round_number}",
             "--vars",
             "{identity_full_refresh: true}",
+            select=select,
         )
         result["rounds"].append({"incremental": incremental, "full": full})
         print(json.dumps(result["rounds"][-1], indent=1), flush=True)
