@@ -62,6 +62,23 @@ def test_the_fingerprint_model_covers_every_compared_and_guarded_column() -> Non
     assert sorted(re.findall(r"'(\w+)'", listed)) == FINGERPRINT_COLUMNS
 
 
+def test_the_duckdb_fingerprint_tells_null_from_empty_and_which_column_changed() -> None:
+    # macro row_fingerprint on DuckDB, as it renders: cast(hash(columns...) as varchar)
+    macro = (PROJECT_DIR / "macros/portability/row_fingerprint.sql").read_text()
+    assert "duckdb__row_fingerprint" in macro and "cast(hash({{ columns" in macro
+    rows = [("a", "b"), ("a", None), ("a", ""), (None, "a"), ("b", "a"), ("a", "b")]
+    con = duckdb.connect()
+    con.register("records", pa.table({"x": [r[0] for r in rows], "y": [r[1] for r in rows]}))
+    found = [
+        row[0] for row in con.sql("select cast(hash(x, y) as varchar) from records").fetchall()
+    ]
+    assert len(set(found[:5])) == 5  # NULL, '' and swapped values all differ
+    assert found[5] == found[0]
+    # the same on another connection: a stored fingerprint is compared in a later build
+    again = duckdb.connect().sql("select cast(hash('a', 'b') as varchar)").fetchall()[0][0]
+    assert again == found[0]
+
+
 def test_edge_digests_change_with_a_partner_or_its_kind_not_with_order() -> None:
     one = edge_digests(["a", "b", "c"], [("a", "b")], [("a", "c")], []).to_pylist()
     again = edge_digests(["a", "b", "c"], [("b", "a")], [("c", "a")], []).to_pylist()
