@@ -525,6 +525,83 @@ def test_the_bench_holds_out_the_latest_crm_contacts_and_tickets(tmp_path: Path)
     assert (tmp_path / "before" / "shop_orders.parquet").is_symlink()
 
 
+def stability_warehouse(path: Path, records: dict, aliases: list[tuple]) -> Path:
+    """A warehouse with the tables id_stability reads: record -> (cluster, customer id)."""
+    con = duckdb.connect(str(path))
+    con.execute("create schema intermediate")
+    ids = list(records)
+    con.register(
+        "r",
+        pa.table(
+            {
+                "person_record_id": ids,
+                "cluster": [records[i][0] for i in ids],
+                "customer_id": [records[i][1] for i in ids],
+            }
+        ),
+    )
+    con.execute(
+        "create table intermediate.int_person_records_clustered as"
+        " select person_record_id, cluster as customer_id from r"
+    )
+    con.execute(
+        "create table intermediate.int_person_records_customer_ids as"
+        " select person_record_id, customer_id from r"
+    )
+    con.execute(
+        "create table intermediate.int_customer_id_aliases"
+        " (customer_id varchar, current_customer_id varchar, retired_build_id varchar)"
+    )
+    for row in aliases:
+        con.execute("insert into intermediate.int_customer_id_aliases values (?, ?, ?)", row)
+    con.close()
+    return path
+
+
+def test_id_stability_counts_ids_kept_by_unchanged_clusters_and_where_gone_ids_went(
+    tmp_path: Path,
+) -> None:
+    from c360.identity.incremental_bench import id_stability
+
+    before = stability_warehouse(
+        tmp_path / "before.duckdb",
+        {
+            "a1": ("A", "C-a"),
+            "a2": ("A", "C-a"),  # A gains a new record: unchanged
+            "b1": ("B", "C-b"),  # B and D merge into one cluster now
+            "d1": ("D", "C-d"),
+            "e1": ("E", "C-e"),  # E splits
+            "e2": ("E", "C-e"),
+            "f1": ("F", "C-f"),  # F's only record is erased
+            "g1": ("G", "C-g"),  # G loses a record: neither merged nor split
+            "g2": ("G", "C-g"),
+        },
+        [],
+    )
+    after = stability_warehouse(
+        tmp_path / "after.duckdb",
+        {
+            "a1": ("A", "C-a"),
+            "a2": ("A", "C-a"),
+            "n1": ("A", "C-a"),
+            "b1": ("B", "C-b"),
+            "d1": ("B", "C-b"),
+            "e1": ("E", "C-e"),
+            "e2": ("X", "C-x"),
+            "g1": ("G", "C-g"),
+        },
+        [("C-d", "C-b", "b2"), ("C-f", None, "b2"), ("C-e", "C-e", None)],
+    )
+    found = id_stability(before, after)
+    assert found["records_in_both"] == 7
+    assert found["records_cluster_unchanged"] == 3  # a1, a2, g1
+    assert found["kept_their_id"] == 3 and found["kept_share"] == 1.0
+    assert found["records_with_another_id"] == 2  # d1 (merged into C-b), e2 (split off)
+    assert found["ids_gone"] == 2  # C-d merged, C-f erased
+    assert found["ids_gone_with_current_successor"] == 1
+    assert found["ids_gone_retired_without_records"] == 1
+
+
 def test_assigning_ids_to_the_reclustered_part_only_appends_what_a_full_assignment_does() -> None:
     import datetime as dt
 

@@ -105,6 +105,80 @@ def build(raw: Path, db: Path, work: Path, *args: str, select: list[str] = SELEC
     }
 
 
+def id_stability(before: Path, after: Path) -> dict:
+    """How the customer ids of the records in both warehouses moved (issue 18's id
+    stability): among the records whose cluster did not merge or split (the records of its
+    earlier cluster still there are all in one cluster now, which holds no other earlier
+    record; new records may have joined, erased ones left), how many kept their
+    customer_id; and of the ids no record carries any more, how many
+    `int_customer_id_aliases` maps to a current id, and how many it retired with none."""
+    clusters = (
+        "select c.person_record_id, c.customer_id as cluster, i.customer_id"
+        " from {db}.intermediate.int_person_records_clustered as c"
+        " join {db}.intermediate.int_person_records_customer_ids as i"
+        " on c.person_record_id = i.person_record_id"
+    )
+    with duckdb.connect() as con:
+        con.execute(f"attach '{before}' as old_build (read_only)")
+        con.execute(f"attach '{after}' as new_build (read_only)")
+        row = con.execute(
+            f"""
+            with old as ({clusters.format(db="old_build")}),
+            new as ({clusters.format(db="new_build")}),
+            in_both as (
+                select o.person_record_id, o.cluster as old_cluster, n.cluster as new_cluster,
+                    o.customer_id as old_id, n.customer_id as new_id
+                from old as o join new as n on o.person_record_id = n.person_record_id
+            ),
+            old_clusters as (
+                select old_cluster, count(distinct new_cluster) as parts
+                from in_both group by old_cluster
+            ),
+            new_clusters as (
+                select new_cluster, count(distinct old_cluster) as sources
+                from in_both group by new_cluster
+            ),
+            unchanged as (
+                select b.* from in_both as b
+                join old_clusters as o on b.old_cluster = o.old_cluster
+                join new_clusters as n on b.new_cluster = n.new_cluster
+                where o.parts = 1 and n.sources = 1
+            ),
+            gone_ids as (
+                select distinct customer_id from old
+                where customer_id not in (select customer_id from new)
+            )
+            select
+                (select count(*) from in_both),
+                (select count(*) from unchanged),
+                (select count(*) from unchanged where old_id = new_id),
+                (select count(*) from in_both where old_id <> new_id),
+                (select count(*) from gone_ids),
+                (select count(*) from gone_ids as g
+                    join new_build.intermediate.int_customer_id_aliases as a
+                    on g.customer_id = a.customer_id
+                    where a.current_customer_id in (select customer_id from new)),
+                (select count(*) from gone_ids as g
+                    join new_build.intermediate.int_customer_id_aliases as a
+                    on g.customer_id = a.customer_id
+                    where a.current_customer_id is null and a.retired_build_id is not null)
+            """
+        ).fetchall()[0]
+    names = (
+        "records_in_both",
+        "records_cluster_unchanged",
+        "kept_their_id",
+        "records_with_another_id",
+        "ids_gone",
+        "ids_gone_with_current_successor",
+        "ids_gone_retired_without_records",
+    )
+    result = dict(zip(names, row, strict=True))
+    unchanged = result["records_cluster_unchanged"]
+    result["kept_share"] = round(result["kept_their_id"] / unchanged, 6) if unchanged else None
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--raw", type=Path, required=True, help="Parquet raw folder")
@@ -136,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         incremental = build(
             args.raw.resolve(), db, out / f"incremental_{round_number}", select=select
         )
+        incremental["id_stability"] = id_stability(before, db)
         full = build(
             args.raw.resolve(),
             db,
