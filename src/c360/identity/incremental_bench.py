@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from c360.bench import PROJECT_DIR, dbt_env, machine
+from c360.identity.stable_ids import aliases_from_lineage
 
 SELECT = ["-s", "+int_person_records_customer_ids", "--indirect-selection=cautious"]
 IDENTITY_STEP = (
@@ -110,17 +111,30 @@ def id_stability(before: Path, after: Path) -> dict:
     stability): among the records whose cluster did not merge or split (the records of its
     earlier cluster still there are all in one cluster now, which holds no other earlier
     record; new records may have joined, erased ones left), how many kept their
-    customer_id; and of the ids no record carries any more, how many
-    `int_customer_id_aliases` maps to a current id, and how many it retired with none."""
+    customer_id; and of the ids no record carries any more, how many the aliases
+    (`int_customer_id_aliases`, from the id lineage) map to a current id, and how many were
+    retired with none."""
     clusters = (
         "select c.person_record_id, c.customer_id as cluster, i.customer_id"
         " from {db}.intermediate.int_person_records_clustered as c"
         " join {db}.intermediate.int_person_records_customer_ids as i"
         " on c.person_record_id = i.person_record_id"
     )
-    with duckdb.connect() as con:
+    with duckdb.connect(config={"enable_progress_bar": False}) as con:
         con.execute(f"attach '{before}' as old_build (read_only)")
         con.execute(f"attach '{after}' as new_build (read_only)")
+        found = con.execute(
+            "select 1 from information_schema.tables where table_catalog = 'new_build'"
+            " and table_name = 'int_customer_id_aliases'"
+        ).fetchall()
+        if found:
+            con.execute(
+                "create view aliases as from new_build.intermediate.int_customer_id_aliases"
+            )
+        else:
+            # the identity models alone do not build the aliases: derived as their model does
+            lineage = con.sql("select * from new_build.intermediate.int_customer_id_lineage")
+            con.register("aliases", aliases_from_lineage(lineage.arrow().read_all()))
         row = con.execute(
             f"""
             with old as ({clusters.format(db="old_build")}),
@@ -155,11 +169,11 @@ def id_stability(before: Path, after: Path) -> dict:
                 (select count(*) from in_both where old_id <> new_id),
                 (select count(*) from gone_ids),
                 (select count(*) from gone_ids as g
-                    join new_build.intermediate.int_customer_id_aliases as a
+                    join aliases as a
                     on g.customer_id = a.customer_id
                     where a.current_customer_id in (select customer_id from new)),
                 (select count(*) from gone_ids as g
-                    join new_build.intermediate.int_customer_id_aliases as a
+                    join aliases as a
                     on g.customer_id = a.customer_id
                     where a.current_customer_id is null and a.retired_build_id is not null)
             """
