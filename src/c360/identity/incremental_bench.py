@@ -120,7 +120,8 @@ def id_stability(before: Path, after: Path) -> dict:
         " join {db}.intermediate.int_person_records_customer_ids as i"
         " on c.person_record_id = i.person_record_id"
     )
-    with duckdb.connect(config={"enable_progress_bar": False}) as con:
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
         con.execute(f"attach '{before}' as old_build (read_only)")
         con.execute(f"attach '{after}' as new_build (read_only)")
         found = con.execute(
